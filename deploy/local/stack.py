@@ -1,0 +1,453 @@
+"""Run Haven's whole stack on one machine without Docker: real Kafka, real Redis, four services.
+
+`make up`, `make down` and `make test` call this script; the test fixtures import it to find
+or start the same processes. It uses only the standard library so it runs before the
+virtualenv exists.
+
+Everything it starts is recorded by pid under ``.state/pids`` so ``down`` stops exactly what
+``up`` started. State that must survive a restart (Kafka's log directory, generated development
+secrets) lives under ``.state`` in the checkout; downloads that are expensive to repeat (the
+Kafka jars) live in ``~/.cache/haven`` so a fresh clone on the same machine reuses them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+STATE = Path(os.environ.get("HAVEN_STATE_DIR", ROOT / ".state"))
+CACHE = Path(os.environ.get("HAVEN_CACHE_DIR", Path.home() / ".cache" / "haven"))
+VENV = Path(os.environ.get("HAVEN_VENV", ROOT / ".venv"))
+PY = VENV / "bin" / "python"
+KAFKA_VERSION = "4.1.1"
+KAFKA_PORT = int(os.environ.get("HAVEN_LOCAL_KAFKA_PORT", "19092"))
+CONTROLLER_PORT = KAFKA_PORT + 1
+REDIS_PORT = int(os.environ.get("HAVEN_LOCAL_REDIS_PORT", "16379"))
+KAFKA_BOOTSTRAP = f"127.0.0.1:{KAFKA_PORT}"
+REDIS_URL = f"redis://127.0.0.1:{REDIS_PORT}/0"
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """One Haven service as the local stack runs it."""
+
+    name: str
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+SERVICES = (
+    ServiceSpec("intake", 8001),
+    ServiceSpec("distributor", 8002),
+    ServiceSpec("matcher", 8003),
+    ServiceSpec("audit", 8004),
+)
+
+# Debian package that provides each command the stack needs.
+SYSTEM_PACKAGES = {"java": "openjdk-17-jre-headless", "mvn": "maven", "redis-server": "redis-server"}
+TEST_PACKAGES = {
+    "prometheus": "prometheus",
+    "promtool": "prometheus",
+    "chromium": "chromium",
+    "ffmpeg": "ffmpeg",
+}
+
+
+def log(message: str) -> None:
+    print(f"[haven] {message}", flush=True)
+
+
+# --------------------------------------------------------------------------- system packages
+
+
+def ensure_commands(commands: dict[str, str]) -> None:
+    """Install missing Debian packages as root, or stop with the package names."""
+    missing = sorted({pkg for cmd, pkg in commands.items() if shutil.which(cmd) is None})
+    if not missing:
+        return
+    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+        sys.exit(f"[haven] missing system packages: {' '.join(missing)} (install them, e.g. "
+                 f"'sudo apt-get install {' '.join(missing)}')")
+    log(f"installing system packages: {' '.join(missing)}")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-q"], check=True, env=env, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        ["apt-get", "install", "-y", "-q", "--no-install-recommends", *missing],
+        check=True,
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
+
+
+# --------------------------------------------------------------------------- virtualenv
+
+
+def ensure_venv() -> None:
+    """Create .venv and install the project with its dev extras when pyproject changed."""
+    stamp = VENV / ".haven-installed"
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if stamp.exists() and stamp.read_text() == digest and PY.exists():
+        return
+    if not PY.exists():
+        log(f"creating virtualenv {VENV}")
+        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+    log("installing Python dependencies (pip's cache makes this quick after the first time)")
+    subprocess.run(
+        [str(PY), "-m", "pip", "install", "-q", "--upgrade", "pip"], check=True
+    )
+    subprocess.run(
+        [str(PY), "-m", "pip", "install", "-q", "-e", f"{ROOT}[dev,bench]"], check=True
+    )
+    stamp.write_text(digest)
+
+
+# --------------------------------------------------------------------------- pids
+
+
+def pid_file(name: str) -> Path:
+    return STATE / "pids" / f"{name}.pid"
+
+
+def running_pid(name: str) -> int | None:
+    path = pid_file(name)
+    if not path.exists():
+        return None
+    try:
+        pid = int(path.read_text().strip())
+        os.kill(pid, 0)
+    except (ValueError, ProcessLookupError, PermissionError):
+        path.unlink(missing_ok=True)
+        return None
+    return pid
+
+
+def spawn(name: str, argv: list[str], *, env: dict[str, str] | None = None) -> int:
+    """Start a detached process whose pid is recorded, its output in .state/logs/<name>.log."""
+    (STATE / "pids").mkdir(parents=True, exist_ok=True)
+    (STATE / "logs").mkdir(parents=True, exist_ok=True)
+    with (STATE / "logs" / f"{name}.log").open("ab") as out:
+        proc = subprocess.Popen(
+            argv,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            cwd=ROOT,
+            env=env,
+            start_new_session=True,
+        )
+    pid_file(name).write_text(str(proc.pid))
+    return proc.pid
+
+
+def stop(name: str, *, sig: int = signal.SIGTERM, timeout: float = 20.0) -> bool:
+    """Stop a recorded process (SIGTERM, then SIGKILL after timeout). True if one was running."""
+    pid = running_pid(name)
+    if pid is None:
+        return False
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, sig)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not _alive(pid):
+            break
+        time.sleep(0.1)
+    else:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        while _alive(pid):
+            time.sleep(0.05)
+    pid_file(name).unlink(missing_ok=True)
+    return True
+
+
+def _alive(pid: int) -> bool:
+    try:
+        waited, _ = os.waitpid(pid, os.WNOHANG)
+        if waited == pid:
+            return False
+    except ChildProcessError:
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie that is not our child still answers kill(0); /proc tells the truth.
+    with contextlib.suppress(OSError):
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        if stat.rsplit(")", 1)[1].split()[0] == "Z":
+            return False
+    return True
+
+
+def wait_port(port: int, *, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            sock.settimeout(0.5)
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    raise SystemExit(f"[haven] {what} did not open port {port} within {timeout:.0f}s")
+
+
+# --------------------------------------------------------------------------- kafka
+
+
+def kafka_libs() -> Path:
+    """The broker's jars, fetched once from Maven Central into the cache."""
+    libs = CACHE / f"kafka-{KAFKA_VERSION}" / "libs"
+    marker = libs / ".complete"
+    if marker.exists():
+        return libs
+    log(f"fetching Apache Kafka {KAFKA_VERSION} jars from Maven Central into {libs}")
+    libs.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [
+            "mvn", "-q", "-B",
+            "-f", str(ROOT / "deploy" / "local" / "kafka-pom.xml"),
+            f"-Dkafka.version={KAFKA_VERSION}",
+            "dependency:copy-dependencies",
+            f"-DoutputDirectory={libs}",
+            "-DincludeScope=runtime",
+        ],
+        check=True,
+    )
+    marker.write_text(KAFKA_VERSION)
+    return libs
+
+
+def kafka_config() -> Path:
+    data = STATE / "kafka" / "data"
+    config = STATE / "kafka" / "server.properties"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(
+        "\n".join(
+            [
+                "process.roles=broker,controller",
+                "node.id=1",
+                f"controller.quorum.voters=1@127.0.0.1:{CONTROLLER_PORT}",
+                f"listeners=PLAINTEXT://127.0.0.1:{KAFKA_PORT},CONTROLLER://127.0.0.1:{CONTROLLER_PORT}",
+                f"advertised.listeners=PLAINTEXT://127.0.0.1:{KAFKA_PORT}",
+                "controller.listener.names=CONTROLLER",
+                "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+                "inter.broker.listener.name=PLAINTEXT",
+                f"log.dirs={data}",
+                "num.partitions=3",
+                "offsets.topic.replication.factor=1",
+                "transaction.state.log.replication.factor=1",
+                "transaction.state.log.min.isr=1",
+                "share.coordinator.state.topic.replication.factor=1",
+                "share.coordinator.state.topic.min.isr=1",
+                "group.initial.rebalance.delay.ms=0",
+                "auto.create.topics.enable=false",
+                # Compaction kicks in quickly so compacted topics stay small in development.
+                "log.cleaner.min.compaction.lag.ms=0",
+                "",
+            ]
+        )
+    )
+    (STATE / "kafka" / "log4j2.properties").write_text(
+        "\n".join(
+            [
+                "rootLogger.level = WARN",
+                "rootLogger.appenderRef.stdout.ref = STDOUT",
+                "appender.stdout.type = Console",
+                "appender.stdout.name = STDOUT",
+                "appender.stdout.layout.type = PatternLayout",
+                "appender.stdout.layout.pattern = [%d] %p %m (%c)%n",
+                "logger.kafka.name = kafka.server.KafkaRaftServer",
+                "logger.kafka.level = INFO",
+                "",
+            ]
+        )
+    )
+    return config
+
+
+def ensure_kafka() -> None:
+    if running_pid("kafka") is not None:
+        wait_port(KAFKA_PORT, timeout=60, what="Kafka")
+        return
+    libs = kafka_libs()
+    config = kafka_config()
+    classpath = f"{libs}/*"
+    data = STATE / "kafka" / "data"
+    if not (data / "meta.properties").exists():
+        log(f"formatting Kafka storage in {data} (once)")
+        cluster_id = subprocess.run(
+            ["java", "-cp", classpath, "kafka.tools.StorageTool", "random-uuid"],
+            check=True, capture_output=True, text=True,
+        ).stdout.strip().splitlines()[-1]
+        subprocess.run(
+            ["java", "-cp", classpath, "kafka.tools.StorageTool", "format",
+             "-t", cluster_id, "-c", str(config)],
+            check=True, stdout=subprocess.DEVNULL,
+        )
+    log(f"starting Kafka {KAFKA_VERSION} on {KAFKA_BOOTSTRAP}")
+    log4j = STATE / "kafka" / "log4j2.properties"
+    spawn(
+        "kafka",
+        ["java", "-Xms256m", "-Xmx1g", "-XX:+UseG1GC", "-Djava.awt.headless=true",
+         f"-Dlog4j2.configurationFile={log4j}", "-cp", classpath, "kafka.Kafka", str(config)],
+    )
+    wait_port(KAFKA_PORT, timeout=90, what="Kafka")
+
+
+# --------------------------------------------------------------------------- redis
+
+
+def ensure_redis() -> None:
+    if running_pid("redis") is not None:
+        return
+    (STATE / "redis").mkdir(parents=True, exist_ok=True)
+    log(f"starting Redis on {REDIS_URL}")
+    # Redis holds only what Kafka can rebuild, so no persistence: a restart starts empty.
+    spawn(
+        "redis",
+        ["redis-server", "--port", str(REDIS_PORT), "--bind", "127.0.0.1",
+         "--save", "", "--appendonly", "no", "--dir", str(STATE / "redis")],
+    )
+    wait_port(REDIS_PORT, timeout=30, what="Redis")
+
+
+# --------------------------------------------------------------------------- services
+
+
+def dev_secrets() -> dict[str, str]:
+    """Development secrets, generated once per checkout and kept in .state/secrets.json."""
+    path = STATE / "secrets.json"
+    if path.exists():
+        stored: dict[str, str] = json.loads(path.read_text())
+        return stored
+    STATE.mkdir(parents=True, exist_ok=True)
+    values = {
+        "HAVEN_ADMIN_TOKEN": secrets.token_urlsafe(24),
+        "HAVEN_AUDITOR_TOKEN": secrets.token_urlsafe(24),
+        "HAVEN_CLIENT_KEY_SEED": secrets.token_hex(32),
+        "HAVEN_POW_HMAC_KEY": secrets.token_hex(32),
+    }
+    path.write_text(json.dumps(values, indent=2))
+    path.chmod(0o600)
+    return values
+
+
+def service_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "HAVEN_ENV": os.environ.get("HAVEN_ENV", "development"),
+        "HAVEN_KAFKA_BOOTSTRAP": os.environ.get("HAVEN_KAFKA_BOOTSTRAP", KAFKA_BOOTSTRAP),
+        "HAVEN_REDIS_URL": os.environ.get("HAVEN_REDIS_URL", REDIS_URL),
+        "HAVEN_DATA_DIR": str(STATE / "data"),
+        **dev_secrets(),
+    }
+    env.update(extra or {})
+    return env
+
+
+def create_topics() -> None:
+    subprocess.run([str(PY), "-m", "schemas.bootstrap"], check=True, env=service_env(), cwd=ROOT)
+
+
+def readyz(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/readyz", timeout=2) as resp:  # noqa: S310
+            return bool(resp.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def ensure_services(timeout: float = 120.0) -> None:
+    for spec in SERVICES:
+        if running_pid(spec.name) is None:
+            log(f"starting {spec.name} on {spec.url}")
+            spawn(
+                spec.name,
+                [str(PY), "-m", f"services.{spec.name}", "--port", str(spec.port)],
+                env=service_env(),
+            )
+    deadline = time.monotonic() + timeout
+    pending = list(SERVICES)
+    while pending and time.monotonic() < deadline:
+        pending = [spec for spec in pending if not readyz(spec.url)]
+        for spec in pending:
+            if running_pid(spec.name) is None:
+                tail = (STATE / "logs" / f"{spec.name}.log").read_text()[-3000:]
+                raise SystemExit(f"[haven] {spec.name} exited during start-up:\n{tail}")
+        time.sleep(0.3)
+    if pending:
+        raise SystemExit(f"[haven] not ready after {timeout:.0f}s: {[s.name for s in pending]}")
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def infra(*, test_deps: bool = False) -> None:
+    """Everything but the services: system packages, venv, Kafka, Redis, topics."""
+    ensure_commands(SYSTEM_PACKAGES)
+    if test_deps:
+        ensure_commands(TEST_PACKAGES)
+    ensure_venv()
+    ensure_kafka()
+    ensure_redis()
+    create_topics()
+
+
+def up() -> None:
+    infra()
+    ensure_services()
+    log("Haven is up:")
+    for spec in SERVICES:
+        log(f"  {spec.name:<12} {spec.url}   (docs {spec.url}/docs, metrics {spec.url}/metrics)")
+    log(f"  kafka        {KAFKA_BOOTSTRAP}")
+    log(f"  redis        {REDIS_URL}")
+    log(f"  admin token and other development secrets: {STATE / 'secrets.json'}")
+
+
+def down() -> None:
+    for spec in reversed(SERVICES):
+        if stop(spec.name):
+            log(f"stopped {spec.name}")
+    if stop("redis"):
+        log("stopped redis")
+    if stop("kafka", timeout=60):
+        log("stopped kafka")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("command", choices=["up", "down", "infra", "test-infra", "status"])
+    args = parser.parse_args()
+    if args.command == "up":
+        up()
+    elif args.command == "down":
+        down()
+    elif args.command == "infra":
+        infra()
+    elif args.command == "test-infra":
+        infra(test_deps=True)
+    else:
+        for name in ["kafka", "redis", *(s.name for s in SERVICES)]:
+            pid = running_pid(name)
+            print(f"{name:<12} {'running pid ' + str(pid) if pid else 'stopped'}")
+
+
+if __name__ == "__main__":
+    main()
