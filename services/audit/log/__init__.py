@@ -1,0 +1,1 @@
+"""Haven audit log core: Merkle tree, signed checkpoints, durable storage, verifier."""
