@@ -1,0 +1,1 @@
+"""Tests of the in-browser fingerprinting engine (services/intake/web/fingerprint/)."""

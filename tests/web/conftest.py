@@ -1,0 +1,25 @@
+"""Fixtures for the browser fingerprinting engine tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from .harness import TESTDATA, find_node
+
+
+@pytest.fixture(scope="session")
+def node() -> str:
+    """Path of the Node.js binary that runs the harness scripts."""
+    path = find_node()
+    if path is None:
+        pytest.skip("node is not installed, so the JavaScript engine cannot run")
+    return path
+
+
+@pytest.fixture(scope="session")
+def testdata() -> Path:
+    """The shared reference media, used in place (never copied into the repo)."""
+    assert TESTDATA.is_dir(), f"reference test data missing at {TESTDATA}"
+    return TESTDATA
