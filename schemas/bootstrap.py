@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 
 from confluent_kafka import KafkaException
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient
+from confluent_kafka.cimpl import NewTopic
 
 from schemas.topics import TopicSpec, all_topics, qualified
 

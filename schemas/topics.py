@@ -76,7 +76,11 @@ HASHLIST = TopicSpec(
     "haven.hashlist.v1", "<signal>:<value>", "distributor", (HashListEntry,), compacted=True
 )
 PLATFORMS = TopicSpec(
-    "haven.platforms.v1", "platform id", "distributor", (PlatformSnapshot,), partitions=1,
+    "haven.platforms.v1",
+    "platform id",
+    "distributor",
+    (PlatformSnapshot,),
+    partitions=1,
     compacted=True,
 )
 DELIVERIES = TopicSpec("haven.deliveries.v1", "platform id", "distributor", (DeliveryRecorded,))
@@ -87,11 +91,26 @@ CHECKPOINTS = TopicSpec(
 )
 
 TOPICS: tuple[TopicSpec, ...] = (
-    SUBMISSIONS, CASES, HASHLIST, PLATFORMS, DELIVERIES, MATCHES, ACTIONS, CHECKPOINTS
+    SUBMISSIONS,
+    CASES,
+    HASHLIST,
+    PLATFORMS,
+    DELIVERIES,
+    MATCHES,
+    ACTIONS,
+    CHECKPOINTS,
 )
 
 # Topics some service consumes; each gets a DLQ with the same partitioning.
-CONSUMED: tuple[TopicSpec, ...] = (SUBMISSIONS, CASES, HASHLIST, PLATFORMS, DELIVERIES, MATCHES, ACTIONS)
+CONSUMED: tuple[TopicSpec, ...] = (
+    SUBMISSIONS,
+    CASES,
+    HASHLIST,
+    PLATFORMS,
+    DELIVERIES,
+    MATCHES,
+    ACTIONS,
+)
 
 
 def platform_topic(platform_id: str) -> TopicSpec:
@@ -99,15 +118,22 @@ def platform_topic(platform_id: str) -> TopicSpec:
     if not _PLATFORM_ID.fullmatch(platform_id):
         raise ValueError(f"{platform_id!r} is not a valid platform id")
     return TopicSpec(
-        f"haven.platform.{platform_id}.v1", "<signal>:<value>", "distributor",
-        (PlatformListEntry,), compacted=True,
+        f"haven.platform.{platform_id}.v1",
+        "<signal>:<value>",
+        "distributor",
+        (PlatformListEntry,),
+        compacted=True,
     )
 
 
 def dlq_of(spec: TopicSpec) -> TopicSpec:
     """The dead-letter topic of a consumed topic; kept 30 days for investigation."""
     return TopicSpec(
-        spec.name + DLQ_SUFFIX, spec.key, "any consumer", (), spec.partitions,
+        spec.name + DLQ_SUFFIX,
+        spec.key,
+        "any consumer",
+        (),
+        spec.partitions,
         retention_ms=30 * DAY_MS,
     )
 

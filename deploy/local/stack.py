@@ -62,7 +62,11 @@ SERVICES = (
 )
 
 # Debian package that provides each command the stack needs.
-SYSTEM_PACKAGES = {"java": "openjdk-17-jre-headless", "mvn": "maven", "redis-server": "redis-server"}
+SYSTEM_PACKAGES = {
+    "java": "openjdk-17-jre-headless",
+    "mvn": "maven",
+    "redis-server": "redis-server",
+}
 TEST_PACKAGES = {
     "prometheus": "prometheus",
     "promtool": "prometheus",
@@ -84,8 +88,10 @@ def ensure_commands(commands: dict[str, str]) -> None:
     if not missing:
         return
     if os.geteuid() != 0 or shutil.which("apt-get") is None:
-        sys.exit(f"[haven] missing system packages: {' '.join(missing)} (install them, e.g. "
-                 f"'sudo apt-get install {' '.join(missing)}')")
+        sys.exit(
+            f"[haven] missing system packages: {' '.join(missing)} (install them, e.g. "
+            f"'sudo apt-get install {' '.join(missing)}')"
+        )
     log(f"installing system packages: {' '.join(missing)}")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     subprocess.run(["apt-get", "update", "-q"], check=True, env=env, stdout=subprocess.DEVNULL)
@@ -110,12 +116,8 @@ def ensure_venv() -> None:
         log(f"creating virtualenv {VENV}")
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
     log("installing Python dependencies (pip's cache makes this quick after the first time)")
-    subprocess.run(
-        [str(PY), "-m", "pip", "install", "-q", "--upgrade", "pip"], check=True
-    )
-    subprocess.run(
-        [str(PY), "-m", "pip", "install", "-q", "-e", f"{ROOT}[dev,bench]"], check=True
-    )
+    subprocess.run([str(PY), "-m", "pip", "install", "-q", "--upgrade", "pip"], check=True)
+    subprocess.run([str(PY), "-m", "pip", "install", "-q", "-e", f"{ROOT}[dev,bench]"], check=True)
     stamp.write_text(digest)
 
 
@@ -221,8 +223,11 @@ def kafka_libs() -> Path:
     libs.mkdir(parents=True, exist_ok=True)
     subprocess.run(
         [
-            "mvn", "-q", "-B",
-            "-f", str(ROOT / "deploy" / "local" / "kafka-pom.xml"),
+            "mvn",
+            "-q",
+            "-B",
+            "-f",
+            str(ROOT / "deploy" / "local" / "kafka-pom.xml"),
             f"-Dkafka.version={KAFKA_VERSION}",
             "dependency:copy-dependencies",
             f"-DoutputDirectory={libs}",
@@ -292,21 +297,47 @@ def ensure_kafka() -> None:
     data = STATE / "kafka" / "data"
     if not (data / "meta.properties").exists():
         log(f"formatting Kafka storage in {data} (once)")
-        cluster_id = subprocess.run(
-            ["java", "-cp", classpath, "kafka.tools.StorageTool", "random-uuid"],
-            check=True, capture_output=True, text=True,
-        ).stdout.strip().splitlines()[-1]
+        cluster_id = (
+            subprocess.run(
+                ["java", "-cp", classpath, "kafka.tools.StorageTool", "random-uuid"],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
         subprocess.run(
-            ["java", "-cp", classpath, "kafka.tools.StorageTool", "format",
-             "-t", cluster_id, "-c", str(config)],
-            check=True, stdout=subprocess.DEVNULL,
+            [
+                "java",
+                "-cp",
+                classpath,
+                "kafka.tools.StorageTool",
+                "format",
+                "-t",
+                cluster_id,
+                "-c",
+                str(config),
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
         )
     log(f"starting Kafka {KAFKA_VERSION} on {KAFKA_BOOTSTRAP}")
     log4j = STATE / "kafka" / "log4j2.properties"
     spawn(
         "kafka",
-        ["java", "-Xms256m", "-Xmx1g", "-XX:+UseG1GC", "-Djava.awt.headless=true",
-         f"-Dlog4j2.configurationFile={log4j}", "-cp", classpath, "kafka.Kafka", str(config)],
+        [
+            "java",
+            "-Xms256m",
+            "-Xmx1g",
+            "-XX:+UseG1GC",
+            "-Djava.awt.headless=true",
+            f"-Dlog4j2.configurationFile={log4j}",
+            "-cp",
+            classpath,
+            "kafka.Kafka",
+            str(config),
+        ],
     )
     wait_port(KAFKA_PORT, timeout=90, what="Kafka")
 
@@ -322,8 +353,19 @@ def ensure_redis() -> None:
     # Redis holds only what Kafka can rebuild, so no persistence: a restart starts empty.
     spawn(
         "redis",
-        ["redis-server", "--port", str(REDIS_PORT), "--bind", "127.0.0.1",
-         "--save", "", "--appendonly", "no", "--dir", str(STATE / "redis")],
+        [
+            "redis-server",
+            "--port",
+            str(REDIS_PORT),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(STATE / "redis"),
+        ],
     )
     wait_port(REDIS_PORT, timeout=30, what="Redis")
 

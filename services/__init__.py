@@ -1,0 +1,1 @@
+"""Haven's services. Each imports ``schemas`` and ``services.common``, never another service."""

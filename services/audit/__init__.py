@@ -1,0 +1,1 @@
+"""Audit: the append-only, tamper-evident log of everything Haven does."""

@@ -1,0 +1,201 @@
+"""The HTTP shell every service shares: error bodies, body-size limit, metrics and access log.
+
+Every 4xx body is machine-readable::
+
+    {"error": "validation_failed", "message": "...", "fields": [{"field": "items.0.media.pdq",
+     "message": "'xyz' is not a valid PDQ hash: expected 64 hex characters"}]}
+
+The body limit counts the bytes actually read, not the ``Content-Length`` the client claims,
+so a chunked upload cannot slip past it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from services.common.health import Readiness, health_router
+from services.common.metrics import CommonMetrics
+
+log = logging.getLogger("haven.http")
+
+
+class ApiError(Exception):
+    """A 4xx the client can act on: a stable ``error`` code, a message, optional fields."""
+
+    def __init__(
+        self,
+        status: int,
+        error: str,
+        message: str,
+        *,
+        fields: list[dict[str, str]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.error = error
+        self.message = message
+        self.fields = fields or []
+        self.headers = headers
+
+
+def error_body(
+    error: str, message: str, fields: list[dict[str, str]] | None = None
+) -> dict[str, Any]:
+    return {"error": error, "message": message, "fields": fields or []}
+
+
+def _field_path(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body",)]
+    # Drop the discriminator tag pydantic inserts into union locations.
+    return ".".join(p for p in parts if p not in ("image", "video", "function-after[check(), str]"))
+
+
+def _validation_fields(exc: RequestValidationError) -> list[dict[str, str]]:
+    fields = []
+    for err in exc.errors():
+        message = str(err.get("msg", "invalid"))
+        if message.startswith("Value error, "):
+            message = message.removeprefix("Value error, ")
+        fields.append(
+            {
+                "field": _field_path(tuple(err.get("loc", ()))) or "body",
+                "message": message,
+                "type": str(err.get("type", "")),
+            }
+        )
+    return fields
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class BodyLimitMiddleware:
+    """Answer 413 once a request body exceeds ``limit`` bytes actually received."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = scope.get("state", {}).get("body_limit", self.limit)
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._reject(send, limit)
+            return
+        received = 0
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except BodyTooLarge:
+            if not started:
+                await self._reject(send, limit)
+
+    @staticmethod
+    async def _reject(send: Send, limit: int) -> None:
+        response = JSONResponse(
+            error_body(
+                "body_too_large",
+                f"request body exceeds {limit} bytes",
+                [{"field": "body", "message": f"at most {limit} bytes"}],
+            ),
+            status_code=413,
+        )
+        await response({"type": "http"}, _no_receive, send)
+
+
+async def _no_receive() -> Message:
+    return {"type": "http.disconnect"}
+
+
+def install_http_shell(
+    app: FastAPI, *, metrics: CommonMetrics, readiness: Readiness, max_body_bytes: int
+) -> None:
+    """Error handlers, body limit, metrics/access-log middleware, /livez /readyz /metrics."""
+
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, exc: ApiError) -> JSONResponse:
+        return JSONResponse(
+            error_body(exc.error, exc.message, exc.fields), exc.status, headers=exc.headers
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        fields = _validation_fields(exc)
+        summary = "; ".join(f"{f['field']}: {f['message']}" for f in fields[:3])
+        return JSONResponse(error_body("validation_failed", summary, fields), 422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {
+            404: "not_found",
+            405: "method_not_allowed",
+            401: "unauthorized",
+            403: "forbidden",
+        }.get(exc.status_code, "http_error")
+        return JSONResponse(
+            error_body(code, str(exc.detail)),
+            exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.middleware("http")
+    async def observe(request: Request, call_next: Any) -> Response:
+        started = time.perf_counter()
+        status = 500
+        try:
+            response: Response = await call_next(request)
+            status = response.status_code
+            return response
+        finally:
+            route = getattr(request.scope.get("route"), "path", "unmatched")
+            elapsed = time.perf_counter() - started
+            metrics.http_requests.labels(route, request.method, str(status)).inc()
+            metrics.http_latency.labels(route, request.method).observe(elapsed)
+            # Deliberately no client address, user agent, query string or cookie.
+            log.info(
+                "request",
+                extra={
+                    "method": request.method,
+                    "route": route,
+                    "status": status,
+                    "ms": round(elapsed * 1000, 2),
+                },
+            )
+
+    app.add_middleware(BodyLimitMiddleware, limit=max_body_bytes)
+    app.include_router(health_router(readiness))
+
+    @app.get("/metrics", tags=["health"], include_in_schema=False)
+    def prometheus_metrics() -> Response:
+        """Prometheus metrics of this service."""
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)

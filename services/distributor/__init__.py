@@ -1,0 +1,1 @@
+"""Distributor: the canonical hash list, the platform registry and the delivery channels."""

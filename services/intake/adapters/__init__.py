@@ -1,0 +1,1 @@
+"""Intake's adapters to Kafka and Redis."""

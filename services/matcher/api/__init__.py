@@ -1,0 +1,1 @@
+"""Matcher's HTTP routes."""

@@ -1,0 +1,229 @@
+"""Exact PDQ Hamming-radius search: multi-index hashing over numpy, updated in place.
+
+Why this design (figures from ``bench/matcher.py`` on the 2-core dev box, one core; see the
+table in the engineer's report and ``bench/results/matcher.json``):
+
+* The 256-bit hash is cut into ``tables`` slices. If two hashes are within distance ``r``,
+  by pigeonhole at least one slice differs in at most ``r // tables`` bits, so probing, in
+  every table, each bucket within that many flips of the query's slice finds every true
+  match. Candidates are then verified with a vectorised XOR + popcount, so results are
+  exact: 100% recall, no false positives, the distance is returned.
+* 16 tables of 16 bits: r = 31 needs 17 probes per table (272 buckets), buckets are
+  direct-addressed (2**16 starts per table), the postings are one flat int32 array in CSR
+  layout. At 10M hashes that is 32 B of hash + 64 B of postings per entry (~0.96 GB),
+  within the 1 GB goal. 12 tables of 21-22 bits probe far fewer candidates but need
+  ~2.8k probes and 4M-entry start arrays; measured slower per query in numpy and heavier.
+* Updates never rebuild: ``add`` appends to a brute-force *tail* (XOR-popcount over at most
+  ``tail_limit`` rows, ~30 us); a full tail is merged into the CSR arrays with one
+  ``np.insert`` and a prefix-sum shift of the bucket starts. ``remove`` clears a liveness
+  bit that verification consults, so a withdrawal disappears from the very next query.
+* A radius above the one the tables were sized for falls back to an exact vectorised scan.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from services.matcher.index.bits import (
+    Words,
+    extract_slice,
+    flip_masks,
+    hamming_to,
+    slice_widths,
+)
+
+Rows = npt.NDArray[np.int64]
+Distances = npt.NDArray[np.uint32]
+DEFAULT_RADIUS = 31
+_SCAN_CHUNK = 1 << 18
+
+
+@dataclass(frozen=True)
+class PdqHits:
+    """Rows of an index within the radius of one query, with their Hamming distances."""
+
+    rows: Rows
+    distances: Distances
+
+
+class PdqIndex:
+    """An exact, updatable PDQ index addressed by integer row (see module docstring)."""
+
+    def __init__(
+        self, *, radius: int = DEFAULT_RADIUS, tables: int = 16, tail_limit: int = 4096
+    ) -> None:
+        self.radius = radius
+        self.tail_limit = tail_limit
+        self._widths = slice_widths(tables)
+        self._starts = np.cumsum([0, *self._widths[:-1]]).tolist()
+        flips = radius // tables
+        masks = [flip_masks(w, flips) for w in self._widths]
+        bases = np.cumsum([0, *[1 << w for w in self._widths[:-1]]])
+        self._probe_table = np.concatenate(
+            [np.full(len(m), t, dtype=np.intp) for t, m in enumerate(masks)]
+        )
+        self._probe_base = bases[self._probe_table].astype(np.int64)
+        self._probe_mask = np.concatenate(masks).astype(np.int64)
+        self._table_base = bases.astype(np.int64)
+        self._bucket_start = np.zeros(sum(1 << w for w in self._widths) + 1, dtype=np.int32)
+        self._postings = np.empty(0, dtype=np.int32)
+        self._words: Words = np.empty((1024, 4), dtype=np.uint64)
+        self._alive = np.zeros(1024, dtype=bool)
+        self._size = 0  # rows handed out, live or removed
+        self._indexed = 0  # rows [0, _indexed) are in the postings, the rest in the tail
+        self._live = 0
+
+    def __len__(self) -> int:
+        return self._live
+
+    @property
+    def rows_used(self) -> int:
+        """Rows handed out so far, including removed ones (their slots are not reused)."""
+        return self._size
+
+    def nbytes(self) -> int:
+        """Bytes held by the index arrays (hashes, liveness, postings, bucket starts)."""
+        return int(
+            self._words.nbytes
+            + self._alive.nbytes
+            + self._postings.nbytes
+            + self._bucket_start.nbytes
+        )
+
+    def words_at(self, row: int) -> Words:
+        """The stored hash of a row."""
+        return self._words[row].copy()
+
+    def is_live(self, row: int) -> bool:
+        """Whether the row holds a hash that has not been removed."""
+        return 0 <= row < self._size and bool(self._alive[row])
+
+    # -- updates ---------------------------------------------------------------------------
+
+    def add_many(self, words: Words) -> Rows:
+        """Append hashes (``(n, 4)`` words); returns their rows. Bulk loads build the CSR."""
+        words = np.ascontiguousarray(words, dtype=np.uint64).reshape(-1, 4)
+        count = len(words)
+        self._reserve(self._size + count)
+        first = self._size
+        self._words[first : first + count] = words
+        self._alive[first : first + count] = True
+        self._size += count
+        self._live += count
+        if self._size - self._indexed > self.tail_limit:
+            self._merge_tail()
+        return np.arange(first, first + count, dtype=np.int64)
+
+    def add(self, words: Words) -> int:
+        """Append one hash; returns its row."""
+        return int(self.add_many(words)[0])
+
+    def remove(self, row: int) -> bool:
+        """Withdraw a row: it is never returned again. False if it was not live."""
+        if not self.is_live(row):
+            return False
+        self._alive[row] = False
+        self._live -= 1
+        return True
+
+    def _reserve(self, capacity: int) -> None:
+        if capacity <= len(self._words):
+            return
+        new_capacity = max(capacity, len(self._words) * 2)
+        words = np.empty((new_capacity, 4), dtype=np.uint64)
+        words[: self._size] = self._words[: self._size]
+        alive = np.zeros(new_capacity, dtype=bool)
+        alive[: self._size] = self._alive[: self._size]
+        self._words, self._alive = words, alive
+
+    def _slice_keys(self, words: Words) -> npt.NDArray[np.int64]:
+        """Global bucket number of every row in every table, shape ``(tables, n)``."""
+        keys = np.empty((len(self._widths), len(words)), dtype=np.int64)
+        for t, (start, width) in enumerate(zip(self._starts, self._widths, strict=True)):
+            keys[t] = extract_slice(words, start, width)
+            keys[t] += self._table_base[t]
+        return keys
+
+    def _merge_tail(self) -> None:
+        """Move the tail rows into the CSR postings without touching the indexed rows."""
+        first, last = self._indexed, self._size
+        buckets = self._slice_keys(self._words[first:last]).ravel()
+        rows = np.tile(np.arange(first, last, dtype=np.int32), len(self._widths))
+        if self._indexed == 0:  # bulk build: a counting sort straight into CSR
+            order = np.argsort(buckets, kind="stable")
+            self._postings = rows[order]
+        else:  # insert at each bucket's end; the prefix sums below shift the starts
+            order = np.argsort(buckets, kind="stable")
+            at = self._bucket_start[buckets[order] + 1]
+            self._postings = np.insert(self._postings, at, rows[order])
+        counts = np.bincount(buckets, minlength=len(self._bucket_start) - 1)
+        self._bucket_start[1:] += np.cumsum(counts)
+        self._indexed = last
+
+    # -- queries ---------------------------------------------------------------------------
+
+    def search(self, query: Words, radius: int | None = None) -> PdqHits:
+        """Every live row within ``radius`` (default: the index radius) of one query hash."""
+        radius = self.radius if radius is None else radius
+        query = np.asarray(query, dtype=np.uint64).reshape(4)
+        if radius > self.radius:
+            return self._scan(query, radius, 0, self._size)
+        value = (
+            (int(query[0]) << 192) | (int(query[1]) << 128) | (int(query[2]) << 64) | int(query[3])
+        )
+        keys = np.array(
+            [
+                (value >> (256 - s - w)) & ((1 << w) - 1)
+                for s, w in zip(self._starts, self._widths, strict=True)
+            ],
+            dtype=np.int64,
+        )
+        buckets = self._probe_base + (keys[self._probe_table] ^ self._probe_mask)
+        begin = self._bucket_start[buckets]
+        lengths = self._bucket_start[buckets + 1] - begin
+        ends = np.cumsum(lengths)
+        total = int(ends[-1])
+        positions = np.arange(total, dtype=np.int64) + np.repeat(begin - ends + lengths, lengths)
+        rows = self._postings[positions].astype(np.intp)
+        distances = hamming_to(np.take(self._words, rows, axis=0), query)
+        near = distances <= radius
+        hits = _live_unique(rows[near], distances[near], self._alive)
+        if self._indexed < self._size:
+            tail = self._scan(query, radius, self._indexed, self._size)
+            hits = PdqHits(
+                np.concatenate([hits.rows, tail.rows]),
+                np.concatenate([hits.distances, tail.distances]),
+            )
+        return hits
+
+    def search_many(self, queries: Words, radius: int | None = None) -> list[PdqHits]:
+        """One :class:`PdqHits` per query row."""
+        queries = np.asarray(queries, dtype=np.uint64).reshape(-1, 4)
+        return [self.search(q, radius) for q in queries]
+
+    def _scan(self, query: Words, radius: int, first: int, last: int) -> PdqHits:
+        """Exact brute force over rows ``[first, last)``, in cache-sized chunks."""
+        found_rows: list[Rows] = []
+        found_distances: list[Distances] = []
+        for start in range(first, last, _SCAN_CHUNK):
+            stop = min(start + _SCAN_CHUNK, last)
+            distances = hamming_to(self._words[start:stop], query)
+            near = np.flatnonzero((distances <= radius) & self._alive[start:stop])
+            found_rows.append(near.astype(np.int64) + start)
+            found_distances.append(distances[near])
+        if not found_rows:
+            return PdqHits(np.empty(0, dtype=np.int64), np.empty(0, dtype=np.uint32))
+        return PdqHits(np.concatenate(found_rows), np.concatenate(found_distances))
+
+
+def _live_unique(rows: Rows, distances: Distances, alive: npt.NDArray[np.bool_]) -> PdqHits:
+    """Drop removed rows and the duplicates a row produces when several slices agree."""
+    keep = alive[rows]
+    rows, distances = rows[keep], distances[keep]
+    if len(rows) > 1:
+        rows, first = np.unique(rows, return_index=True)
+        distances = distances[first]
+    return PdqHits(rows, distances)

@@ -1,0 +1,57 @@
+"""Keeps the matcher's index current: reads ``haven.hashlist.v1`` from the beginning at start-up,
+then follows its tail. Each instance uses its own consumer group and commits nothing: the index
+lives in memory and is always rebuilt from the compacted topic.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+
+from confluent_kafka import Message
+
+from schemas.events import HashListEntry
+from services.common.consumer import ConsumerLoop
+from services.common.kafka import EventProducer
+from services.matcher.domain import HashListView
+from services.matcher.metrics import MatcherMetrics
+from services.matcher.settings import MatcherSettings
+
+
+class IndexWorker:
+    """The hash-list view plus the consumer loop that feeds it."""
+
+    def __init__(
+        self, settings: MatcherSettings, metrics: MatcherMetrics, producer: EventProducer
+    ) -> None:
+        self.view = HashListView()
+        self.lock = threading.Lock()
+        self._metrics = metrics
+        self.loop = ConsumerLoop(
+            bootstrap=settings.kafka_bootstrap,
+            group_id=settings.group(f"index.{uuid.uuid4().hex[:12]}"),
+            topics=[settings.topic("haven.hashlist.v1")],
+            handler=self._apply,
+            producer=producer,
+            max_attempts=settings.consumer_max_attempts,
+            hooks=metrics.common.consumer_hooks(),
+            overrides={"enable.auto.commit": False},
+        )
+
+    def _apply(self, msg: Message) -> None:
+        if msg.value() is None:
+            return
+        entry = HashListEntry.model_validate_json(msg.value() or b"")
+        with self.lock:
+            self.view.apply(entry)
+        self._metrics.index_size.set(len(self.view))
+
+    @property
+    def ready(self) -> bool:
+        return self.loop.ready
+
+    def run(self) -> None:
+        self.loop.run()
+
+    def stop(self) -> None:
+        self.loop.stop()
