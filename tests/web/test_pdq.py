@@ -115,6 +115,8 @@ def test_hash_within_two_bits_of_pdqhash_on_same_pixels(comparisons: list[Compar
 
 
 def test_quality_agrees_with_pdqhash(comparisons: list[Comparison]) -> None:
+    gaps = [abs(c.ours.quality - c.reference.quality) for c in comparisons]
+    print(f"\nmax PDQ quality gap: {max(gaps)} over {len(gaps)} images")
     for c in comparisons:
         gap = abs(c.ours.quality - c.reference.quality)
         assert gap <= MAX_QUALITY_GAP, f"{c.case.name}: {c.ours.quality} vs {c.reference.quality}"
