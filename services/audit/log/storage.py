@@ -168,6 +168,11 @@ class LogStorage:
                 committed_end = record.end
         if end.problem is not None and not end.torn:
             raise CorruptLogError(f"{ENTRIES_FILE} byte {end.offset}: {end.problem}")
+        stored_leaves = os.fstat(self._leaves_fd).st_size // HASH_SIZE
+        if stored_leaves > self.size:  # checked before truncating anything
+            raise CorruptLogError(
+                f"{LEAVES_FILE} has {stored_leaves} leaf hashes but entries commit only {self.size}"
+            )
         why = end.problem or "entries after the last commit"
         self._truncate(self._entries_fd, ENTRIES_FILE, committed_end, why)
         return committed_end
@@ -176,10 +181,6 @@ class LogStorage:
         """Leaf hashes are fsync'd before each checkpoint is stored, so only those after
         the last checkpoint can be missing or torn: recompute and compare just those."""
         stored = os.fstat(self._leaves_fd).st_size // HASH_SIZE
-        if stored > self.size:
-            raise CorruptLogError(
-                f"{LEAVES_FILE} has {stored} leaf hashes but entries commit only {self.size}"
-            )
         durable = min(stored, _checkpoint_size(self._checkpoints[-1]) if self._checkpoints else 0)
         expected = [leaf_hash(leaf) for leaf in self.read_entries(durable, self.size)]
         have = os.pread(self._leaves_fd, (stored - durable) * HASH_SIZE, durable * HASH_SIZE)
