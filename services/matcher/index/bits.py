@@ -27,7 +27,8 @@ def _byte_counts(flat: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint8]:
         return np.bitwise_count(flat)
     # numpy 1.x fallback through a byte lookup table
     per_byte = _BYTE_POPCOUNT[flat.view(np.uint8)].reshape(-1, 8)  # pragma: no cover
-    return per_byte.sum(axis=1, dtype=np.uint8)  # pragma: no cover
+    counts: npt.NDArray[np.uint8] = per_byte.sum(axis=1, dtype=np.uint8)  # pragma: no cover
+    return counts  # pragma: no cover
 
 
 def hamming_to(words: Words, query: Words) -> npt.NDArray[np.uint32]:

@@ -95,7 +95,8 @@ class PdqIndex:
 
     def words_at(self, row: int) -> Words:
         """The stored hash of a row."""
-        return self._words[row].copy()
+        stored: Words = self._words[row].copy()
+        return stored
 
     def is_live(self, row: int) -> bool:
         """Whether the row holds a hash that has not been removed."""
