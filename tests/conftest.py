@@ -1,0 +1,37 @@
+"""Session fixtures: the real Kafka and Redis, a Kafka namespace of this run, and its topics."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from schemas.bootstrap import ensure_topics
+from schemas.topics import all_topics
+from tests.support import infra
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> Iterator[str]:
+    with infra.kafka() as bootstrap:
+        yield bootstrap
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    with infra.redis() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def namespace() -> str:
+    """A prefix for every topic this test run creates, so runs never see each other's events."""
+    return f"t{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture(scope="session")
+def topics(kafka_bootstrap: str, namespace: str) -> str:
+    """Every contract topic, created in this run's namespace. Returns the namespace."""
+    ensure_topics(kafka_bootstrap, all_topics(), namespace=namespace)
+    return namespace

@@ -1,0 +1,42 @@
+"""The four services running as real processes against the real broker and Redis."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.support.services import SERVICE_NAMES, ServiceProcess, service_env
+
+
+@dataclass
+class Stack:
+    services: dict[str, ServiceProcess]
+    data_dir: Path
+    namespace: str
+
+    def __getitem__(self, name: str) -> ServiceProcess:
+        return self.services[name]
+
+    def url(self, name: str) -> str:
+        return self.services[name].url
+
+
+@pytest.fixture(scope="module")
+def stack(
+    kafka_bootstrap: str, redis_url: str, topics: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Stack]:
+    data_dir = tmp_path_factory.mktemp("haven-data")
+    env = service_env(kafka=kafka_bootstrap, redis=redis_url, namespace=topics, data_dir=data_dir)
+    services = {name: ServiceProcess(name, env, data_dir) for name in SERVICE_NAMES}
+    for service in services.values():
+        service.start()
+    try:
+        for service in services.values():
+            service.wait_ready()
+        yield Stack(services, data_dir, topics)
+    finally:
+        for service in services.values():
+            service.stop()
