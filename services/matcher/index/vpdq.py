@@ -62,7 +62,7 @@ class VpdqIndex:
     ) -> None:
         self.frame_radius = frame_radius
         self.match_percent = match_percent
-        self._frames = PdqIndex(radius=frame_radius, tail_limit=1024)
+        self._frames = PdqIndex(radius=frame_radius, tables=16, tail_limit=1024)
         self._frame_video = np.empty(0, dtype=np.int64)
         self._video_rows: dict[int, np.ndarray] = {}
         self._next_video = 0

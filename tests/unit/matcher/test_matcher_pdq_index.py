@@ -56,12 +56,13 @@ def planted_queries(rng: np.random.Generator, bank: Words, per_distance: int) ->
     return queries + list(random_bank(rng, 20))
 
 
+@pytest.mark.parametrize("tables", [12, 16])
 @pytest.mark.parametrize("make_bank", [random_bank, clustered_bank])
-def test_search_equals_brute_force(make_bank: object) -> None:
+def test_search_equals_brute_force(make_bank: object, tables: int) -> None:
     rng = np.random.default_rng(7)
     assert callable(make_bank)
     bank: Words = make_bank(rng, 6000)
-    index = PdqIndex(tail_limit=500)  # bulk build, then merges, then a live tail
+    index = PdqIndex(tables=tables, tail_limit=500)  # bulk build, then merges, then a live tail
     index.add_many(bank[:4000])
     for start in range(4000, 6000, 300):
         index.add_many(bank[start : start + 300])
