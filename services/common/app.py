@@ -1,0 +1,73 @@
+"""The FastAPI app every service is: HTTP shell, background workers, producer, readiness.
+
+A service's ``app.py`` builds its settings, metrics and workers and hands them here; the
+lifespan starts the workers and, on shutdown (SIGTERM), stops them and flushes the producer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any, Protocol
+
+from fastapi import APIRouter, FastAPI
+
+from services.common.health import Readiness
+from services.common.http import install_http_shell
+from services.common.kafka import EventProducer
+from services.common.metrics import CommonMetrics
+from services.common.runner import Workers
+from services.common.settings import ServiceSettings
+
+
+class ReadyWorker(Protocol):
+    """A background worker that also says whether it has caught up."""
+
+    @property
+    def ready(self) -> bool: ...
+
+    def run(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+def service_app(
+    *,
+    title: str,
+    settings: ServiceSettings,
+    metrics: CommonMetrics,
+    producer: EventProducer | None = None,
+    workers: dict[str, ReadyWorker] | None = None,
+    checks: dict[str, Callable[[], bool]] | None = None,
+    routers: list[APIRouter] | None = None,
+    state: dict[str, Any] | None = None,
+) -> FastAPI:
+    readiness = Readiness()
+    background = Workers()
+    for name, worker in (workers or {}).items():
+        readiness.add(name, lambda worker=worker: worker.ready)  # type: ignore[misc]
+    for name, check in (checks or {}).items():
+        readiness.add(name, check)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        for name, worker in (workers or {}).items():
+            background.start(name, worker)
+        try:
+            yield
+        finally:
+            background.stop()
+            if producer is not None:
+                producer.close()
+
+    app = FastAPI(title=title, version="1", lifespan=lifespan)
+    app.state.settings = settings
+    app.state.producer = producer
+    for key, value in (state or {}).items():
+        setattr(app.state, key, value)
+    install_http_shell(
+        app, metrics=metrics, readiness=readiness, max_body_bytes=settings.max_body_bytes
+    )
+    for router in routers or []:
+        app.include_router(router)
+    return app
