@@ -13,14 +13,11 @@ Kafka jars) live in ``~/.cache/haven`` so a fresh clone on the same machine reus
 from __future__ import annotations
 
 import argparse
-import contextlib
 import hashlib
 import json
 import os
 import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -29,8 +26,20 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-STATE = Path(os.environ.get("HAVEN_STATE_DIR", ROOT / ".state"))
+if not __package__:  # run as a script: make the checkout importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from deploy.local.processes import (
+    ROOT,
+    STATE,
+    pid_file,
+    running_pid,
+    spawn,
+    stop,
+    wait_port,
+)
+
+__all__ = ["ROOT", "STATE", "pid_file", "running_pid", "spawn", "stop", "wait_port"]
 CACHE = Path(os.environ.get("HAVEN_CACHE_DIR", Path.home() / ".cache" / "haven"))
 VENV = Path(os.environ.get("HAVEN_VENV", ROOT / ".venv"))
 PY = VENV / "bin" / "python"
@@ -115,95 +124,6 @@ def ensure_venv() -> None:
     subprocess.run([str(PY), "-m", "pip", "install", "-q", "--upgrade", "pip"], check=True)
     subprocess.run([str(PY), "-m", "pip", "install", "-q", "-e", f"{ROOT}[dev,bench]"], check=True)
     stamp.write_text(digest)
-
-
-# --------------------------------------------------------------------------- pids
-
-
-def pid_file(name: str) -> Path:
-    return STATE / "pids" / f"{name}.pid"
-
-
-def running_pid(name: str) -> int | None:
-    path = pid_file(name)
-    if not path.exists():
-        return None
-    try:
-        pid = int(path.read_text().strip())
-        os.kill(pid, 0)
-    except (ValueError, ProcessLookupError, PermissionError):
-        path.unlink(missing_ok=True)
-        return None
-    return pid
-
-
-def spawn(name: str, argv: list[str], *, env: dict[str, str] | None = None) -> int:
-    """Start a detached process whose pid is recorded, its output in .state/logs/<name>.log."""
-    (STATE / "pids").mkdir(parents=True, exist_ok=True)
-    (STATE / "logs").mkdir(parents=True, exist_ok=True)
-    with (STATE / "logs" / f"{name}.log").open("ab") as out:
-        proc = subprocess.Popen(
-            argv,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            cwd=ROOT,
-            env=env,
-            start_new_session=True,
-        )
-    pid_file(name).write_text(str(proc.pid))
-    return proc.pid
-
-
-def stop(name: str, *, sig: int = signal.SIGTERM, timeout: float = 20.0) -> bool:
-    """Stop a recorded process (SIGTERM, then SIGKILL after timeout). True if one was running."""
-    pid = running_pid(name)
-    if pid is None:
-        return False
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, sig)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not _alive(pid):
-            break
-        time.sleep(0.1)
-    else:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-        while _alive(pid):
-            time.sleep(0.05)
-    pid_file(name).unlink(missing_ok=True)
-    return True
-
-
-def _alive(pid: int) -> bool:
-    try:
-        waited, _ = os.waitpid(pid, os.WNOHANG)
-        if waited == pid:
-            return False
-    except ChildProcessError:
-        pass
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # A zombie that is not our child still answers kill(0); /proc tells the truth.
-    with contextlib.suppress(OSError):
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        if stat.rsplit(")", 1)[1].split()[0] == "Z":
-            return False
-    return True
-
-
-def wait_port(port: int, *, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            sock.settimeout(0.5)
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.2)
-    raise SystemExit(f"[haven] {what} did not open port {port} within {timeout:.0f}s")
 
 
 # --------------------------------------------------------------------------- kafka
