@@ -139,8 +139,23 @@ class ApiKeyHash(StrictModel):
     expires_at: datetime | None = None
 
 
+class PlatformChange(StrEnum):
+    """What the admin change that produced a platform snapshot was (for the audit log)."""
+
+    ADDED = "added"
+    UPDATED = "updated"
+    DISABLED = "disabled"
+    ENABLED = "enabled"
+    KEY_ROTATED = "key_rotated"
+
+
 class PlatformSnapshot(Event):
-    """Latest state of a participating platform (compacted, key platform id)."""
+    """Latest state of a participating platform (compacted, key platform id).
+
+    Each snapshot is also the record of one admin change (``change``). API keys appear only as
+    hashes. The webhook signing secret is never stored: it is derived from the deployment's
+    webhook key seed, the platform id and ``webhook_secret_version`` (bumped on rotation).
+    """
 
     type: Literal["PlatformSnapshot"] = "PlatformSnapshot"
     platform_id: str
@@ -150,6 +165,8 @@ class PlatformSnapshot(Event):
     channels: list[Channel]
     webhook_url: str | None = None
     api_keys: list[ApiKeyHash]
+    change: PlatformChange = PlatformChange.UPDATED
+    webhook_secret_version: int = Field(default=1, ge=1)
 
 
 # --------------------------------------------------------------------- haven.platform.<id>.v1
@@ -186,6 +203,23 @@ class DeliveryRecorded(Event):
     keys: list[str]
     outcome: DeliveryOutcome
     attempts: int = 1
+
+
+class WebhookBatchFailed(Event):
+    """A webhook batch that exhausted its attempts (``haven.webhooks.dlq.v1``).
+
+    It carries the entries so an operator can replay them; the platform's delivery cursor does
+    not move past it until it is delivered or explicitly skipped, so nothing is lost.
+    """
+
+    type: Literal["WebhookBatchFailed"] = "WebhookBatchFailed"
+    platform_id: str
+    batch_id: str
+    first_sequence: int
+    last_sequence: int
+    entries: list[PlatformListEntry]
+    attempts: int
+    last_error: str = Field(max_length=2000)
 
 
 # --------------------------------------------------------------------- matches and actions
@@ -235,7 +269,11 @@ class CheckpointSigned(Event):
 
 
 class DeadLettered(Event):
-    """A record that a consumer sent a message to a DLQ (the payload itself is not repeated)."""
+    """A record that a consumer sent a message to a DLQ (the payload itself is not repeated).
+
+    Published on ``haven.deadletters.v1`` next to the DLQ write, so the audit log records that
+    something was dead-lettered without copying a possibly sensitive or malformed payload.
+    """
 
     type: Literal["DeadLettered"] = "DeadLettered"
     source_topic: str
@@ -264,9 +302,11 @@ __all__ = [
     "MatchFound",
     "MediaAdded",
     "MediaItem",
+    "PlatformChange",
     "PlatformListEntry",
     "PlatformSnapshot",
     "Signal",
     "SubmissionEvent",
     "TypeAdapter",
+    "WebhookBatchFailed",
 ]

@@ -19,12 +19,14 @@ from schemas.events import (
     CaseSnapshot,
     CaseWithdrawn,
     CheckpointSigned,
+    DeadLettered,
     DeliveryRecorded,
     HashListEntry,
     MatchFound,
     MediaAdded,
     PlatformListEntry,
     PlatformSnapshot,
+    WebhookBatchFailed,
 )
 
 DAY_MS = 24 * 3600 * 1000
@@ -89,6 +91,12 @@ ACTIONS = TopicSpec("haven.actions.v1", "<signal>:<value>", "matcher", (ActionRe
 CHECKPOINTS = TopicSpec(
     "haven.audit.checkpoints.v1", "log origin", "audit", (CheckpointSigned,), partitions=1
 )
+WEBHOOK_FAILURES = TopicSpec(
+    "haven.webhooks.dlq.v1", "platform id", "distributor", (WebhookBatchFailed,)
+)
+DEADLETTERS = TopicSpec(
+    "haven.deadletters.v1", "source topic", "any consumer", (DeadLettered,), partitions=1
+)
 
 TOPICS: tuple[TopicSpec, ...] = (
     SUBMISSIONS,
@@ -99,6 +107,8 @@ TOPICS: tuple[TopicSpec, ...] = (
     MATCHES,
     ACTIONS,
     CHECKPOINTS,
+    WEBHOOK_FAILURES,
+    DEADLETTERS,
 )
 
 # Topics some service consumes; each gets a DLQ with the same partitioning.

@@ -76,8 +76,16 @@ SYSTEM_PACKAGES = {
     "mvn": "maven",
     "redis-server": "redis-server",
 }
-# What the test suite needs beyond the stack (ffmpeg decodes the reference videos).
-TEST_PACKAGES = {"ffmpeg": "ffmpeg"}
+# What the test suite needs beyond the stack: ffmpeg decodes the reference videos, Chromium
+# runs the browser tests (driven by Playwright, never a downloaded browser), Prometheus and
+# promtool run the metrics and alert-rule tests.
+TEST_PACKAGES = {
+    "ffmpeg": "ffmpeg",
+    "chromium": "chromium",
+    "chromedriver": "chromium-driver",
+    "prometheus": "prometheus",
+    "promtool": "prometheus",
+}
 
 
 def log(message: str) -> None:
@@ -292,16 +300,14 @@ def ensure_redis() -> None:
 def dev_secrets() -> dict[str, str]:
     """Development secrets, generated once per checkout and kept in .state/secrets.json."""
     path = STATE / "secrets.json"
-    if path.exists():
-        stored: dict[str, str] = json.loads(path.read_text())
-        return stored
+    stored: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    tokens = ("HAVEN_ADMIN_TOKEN", "HAVEN_AUDITOR_TOKEN")
+    keys = ("HAVEN_CLIENT_KEY_SEED", "HAVEN_POW_HMAC_KEY", "HAVEN_WEBHOOK_KEY_SEED")
+    values = {name: stored.get(name) or secrets.token_urlsafe(24) for name in tokens}
+    values.update({name: stored.get(name) or secrets.token_hex(32) for name in keys})
+    if values == stored:
+        return values
     STATE.mkdir(parents=True, exist_ok=True)
-    values = {
-        "HAVEN_ADMIN_TOKEN": secrets.token_urlsafe(24),
-        "HAVEN_AUDITOR_TOKEN": secrets.token_urlsafe(24),
-        "HAVEN_CLIENT_KEY_SEED": secrets.token_hex(32),
-        "HAVEN_POW_HMAC_KEY": secrets.token_hex(32),
-    }
     path.write_text(json.dumps(values, indent=2))
     path.chmod(0o600)
     return values

@@ -24,6 +24,7 @@ from typing import Any
 from confluent_kafka import OFFSET_INVALID, Consumer, KafkaException, Message, TopicPartition
 from pydantic import ValidationError
 
+from schemas.events import DeadLettered
 from services.common.kafka import DeliveryFailed, EventProducer, Headers
 
 log = logging.getLogger(__name__)
@@ -85,10 +86,34 @@ class CatchUp:
         return self.assigned and not self.pending and not self.unmeasured
 
 
+def deadletters_topic(source_topic: str) -> str:
+    """``haven.deadletters.v1`` in the namespace of ``source_topic`` (``<ns>.haven.x.v1``)."""
+    namespace, _, _ = source_topic.partition("haven.")
+    return f"{namespace}haven.deadletters.v1"
+
+
+def dead_letter_record(
+    msg: Message, *, group_id: str, error: BaseException | str
+) -> tuple[str, bytes, bytes]:
+    """(topic, key, value) of the ``DeadLettered`` record announcing that ``msg`` was
+    dead-lettered: where it came from and why, never its payload."""
+    source = msg.topic() or ""
+    reason = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
+    event = DeadLettered(
+        source_topic=source,
+        source_partition=msg.partition() or 0,
+        source_offset=msg.offset() or 0,
+        consumer_group=group_id,
+        error=reason[:500],
+    )
+    return deadletters_topic(source), source.encode(), event.model_dump_json().encode()
+
+
 def dead_letter(
     producer: EventProducer, msg: Message, *, group_id: str, error: BaseException, attempts: int
 ) -> None:
-    """Send ``msg`` unchanged to ``<topic>.dlq`` with why it failed; blocks until acknowledged."""
+    """Send ``msg`` unchanged to ``<topic>.dlq`` with why it failed, and a ``DeadLettered``
+    record to ``haven.deadletters.v1``; blocks until both are acknowledged."""
     original = msg.headers() or []
     headers: Headers = list(original.items()) if isinstance(original, dict) else list(original)
     headers += [
@@ -98,6 +123,7 @@ def dead_letter(
         ("haven.dlq.attempts", str(attempts).encode()),
     ]
     producer.send(f"{msg.topic()}.dlq", msg.key(), msg.value(), headers=headers)
+    producer.send(*dead_letter_record(msg, group_id=group_id, error=error))
 
 
 class ConsumerLoop:

@@ -25,7 +25,7 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, Message, Producer, Topic
 from pydantic import TypeAdapter, ValidationError
 
 from schemas.events import HashListEntry, SubmissionEvent
-from services.common.consumer import consumer_config
+from services.common.consumer import consumer_config, dead_letter_record
 from services.common.kafka import producer_config
 from services.distributor.domain import HashRegistry
 from services.distributor.metrics import DistributorMetrics
@@ -149,6 +149,10 @@ class RegistryWorker:
                 ("haven.dlq.attempts", b"1"),
             ],
         )
+        record_topic, record_key, record = dead_letter_record(
+            msg, group_id=self.settings.group("registry"), error=exc
+        )
+        producer.produce(record_topic, key=record_key, value=record)
         self.metrics.common.dead_lettered.labels(topic).inc()
 
     @staticmethod

@@ -99,6 +99,7 @@ def service_env(
             "HAVEN_AUDITOR_TOKEN": "test-auditor-token-" + namespace,
             "HAVEN_CLIENT_KEY_SEED": "11" * 32,
             "HAVEN_POW_HMAC_KEY": "22" * 32,
+            "HAVEN_WEBHOOK_KEY_SEED": "33" * 32,
             "HAVEN_LOG_LEVEL": "INFO",
         }
     )
