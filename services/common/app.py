@@ -48,6 +48,8 @@ def service_app(
         readiness.add(name, lambda worker=worker: worker.ready)  # type: ignore[misc]
     for name, check in (checks or {}).items():
         readiness.add(name, check)
+    # Evaluated at scrape time, so alerts see exactly what /readyz would answer.
+    metrics.ready.labels(settings.service_name).set_function(lambda: float(readiness.ready))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -52,3 +52,25 @@ def test_prometheus_scrapes_every_service() -> None:
         t for job in config["scrape_configs"] for sc in job["static_configs"] for t in sc["targets"]
     }
     assert targets == {f"{name}:{port}" for name, port in HAVEN.items()}
+
+
+def test_grafana_is_provisioned_with_the_dashboards_that_the_builder_makes() -> None:
+    import json
+
+    from deploy.grafana import dashboards
+
+    committed = {
+        path.name: path.read_text()
+        for path in (ROOT / "deploy" / "grafana" / "dashboards").glob("*.json")
+    }
+    assert committed == dashboards.rendered(), "run python deploy/grafana/dashboards.py"
+    titles = {json.loads(text)["title"] for text in committed.values()}
+    assert {"Haven — overview", "Haven — intake", "Haven — distributor"} <= titles
+    assert {"Haven — matcher", "Haven — audit"} <= titles
+    volumes = compose()["services"]["grafana"]["volumes"]
+    assert any(v.startswith("./deploy/grafana/dashboards:") for v in volumes)
+    provider = yaml.safe_load(
+        (ROOT / "deploy/grafana/provisioning/dashboards/haven.yml").read_text()
+    )
+    mounted = next(v for v in volumes if v.startswith("./deploy/grafana/dashboards:"))
+    assert provider["providers"][0]["options"]["path"] == mounted.split(":")[1]
