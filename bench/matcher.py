@@ -83,13 +83,17 @@ def measure(
     return row, batch
 
 
-def run(size: int, kind: str, args: argparse.Namespace) -> list[dict[str, Any]]:
+def run(
+    size: int, kind: str, args: argparse.Namespace, done: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
     rng = np.random.default_rng(size + len(kind))
     bank = uniform_bank(rng, size) if kind == "uniform" else clustered_bank(rng, size)
     queries = make_queries(rng, bank, QUERIES)
+    # the exhaustive index always runs first: its answer is the recall oracle
     contenders: list[tuple[Contender, int]] = [(FaissFlatContender(), args.flat_singles)]
-    contenders += [(HavenContender(m), QUERIES) for m in args.tables]
-    if size <= args.peer_max:
+    if "haven" in args.contenders:
+        contenders += [(HavenContender(m), QUERIES) for m in args.tables]
+    if "threatexchange" in args.contenders and size <= args.peer_max:
         contenders.append((ThreatExchangeContender(), QUERIES))
     rows, truth = [], None
     for contender, singles in contenders:
@@ -98,9 +102,17 @@ def run(size: int, kind: str, args: argparse.Namespace) -> list[dict[str, Any]]:
         row.update(size=size, kind=kind)
         rows.append(row)
         print_row(row, flush=True)
+        done.append(row)
+        save(args.out, done)
         del contender
         gc.collect()
     return rows
+
+
+def save(path: Path, rows: list[dict[str, Any]]) -> None:
+    """Written after every row, so a long run that is stopped keeps what it measured."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"queries": QUERIES, "radius": 31, "rows": rows}, indent=1))
 
 
 COLUMNS = [
@@ -126,19 +138,21 @@ def main() -> None:
                         help="largest bank given to threatexchange PDQIndex (its build is slow)")  # fmt: skip
     parser.add_argument("--flat-singles", type=int, default=100,
                         help="single queries timed on the brute-force FAISS index")  # fmt: skip
+    parser.add_argument("--contenders", default="haven,threatexchange",
+                        help="besides the FAISS flat oracle: haven, threatexchange")  # fmt: skip
+    parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--cpu", type=int, default=1)
     args = parser.parse_args()
     args.tables = [int(t) for t in args.tables.split(",")]
     os.sched_setaffinity(0, {args.cpu})
     faiss.omp_set_num_threads(1)
     print_row(None)
-    rows = []
+    args.contenders = set(args.contenders.split(","))
+    rows: list[dict[str, Any]] = []
     for size in (int(s) for s in args.sizes.split(",")):
         for kind in args.kinds.split(","):
-            rows += run(size, kind, args)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps({"queries": QUERIES, "radius": 31, "rows": rows}, indent=1))
-    print(f"wrote {RESULTS}")
+            run(size, kind, args, rows)
+    print(f"wrote {args.out}")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,9 @@
-"""The matcher service's FastAPI app factory."""
+"""The matcher service's FastAPI app factory.
+
+Two workers gate ``/readyz``: the index (``haven.hashlist.v1``) and the platform directory
+(``haven.platforms.v1``), since a matcher that cannot yet recognise platform keys would
+answer 401 to a platform that is allowed in.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,8 @@ from fastapi import FastAPI
 
 from services.common.app import service_app
 from services.common.kafka import EventProducer
-from services.matcher.api import match
+from services.common.platform_keys import PlatformDirectoryWorker
+from services.matcher.api import actions, image, match
 from services.matcher.metrics import MatcherMetrics
 from services.matcher.settings import MatcherSettings
 from services.matcher.worker import IndexWorker
@@ -17,12 +23,17 @@ def create_app(settings: MatcherSettings | None = None) -> FastAPI:
     metrics = MatcherMetrics.create()
     producer = EventProducer(settings.kafka_bootstrap, on_delivered=metrics.common.produced_hook)
     index_worker = IndexWorker(settings, metrics, producer)
+    platforms = PlatformDirectoryWorker(settings, producer, metrics.common.consumer_hooks())
     return service_app(
         title="Haven matcher",
         settings=settings,
         metrics=metrics.common,
         producer=producer,
-        workers={"index": index_worker},
-        routers=[match.router],
-        state={"index_worker": index_worker},
+        workers={"index": index_worker, "platforms": platforms},
+        routers=[match.router, image.router, actions.router],
+        state={
+            "index_worker": index_worker,
+            "platforms": platforms.directory,
+            "matcher_metrics": metrics,
+        },
     )

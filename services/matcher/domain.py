@@ -1,25 +1,45 @@
-"""What the matcher knows: the active part of the hash list, and how to look signals up in it.
+"""What the matcher knows: the hash list as the matcher sees it, and how to look signals up in it.
 
 Pure logic over ``HashListEntry`` values. ``HashListView.apply`` follows the compacted topic:
 an active entry is added (or kept), any other status removes it, in place, with no rebuild.
 The search structures are in ``services.matcher.index``.
+
+Decisions where the issue is silent:
+
+* A platform is matched against every *active* entry, whatever signals its delivery filter
+  subscribes to: the filter shapes what is pushed to a platform, but a platform that asks
+  about an upload should learn that it is on the list.
+* An action report is accepted for any entry the hash list has ever held (``known``), even
+  one withdrawn since the match: the platform acted on what it saw, and the submitter's
+  status should show it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from schemas.events import EntryStatus, HashListEntry
-from schemas.signals import SignalType
+from schemas.signals import SignalType, hash_key
 from services.matcher.index import SignalIndex, SignalMatch
+
+VideoFrames = Sequence[tuple[str, int]]
 
 
 @dataclass(frozen=True)
 class Match:
+    """A banked hash-list entry that matched a query: its value (not the query's) and sequence."""
+
     signal: SignalType
     value: str
     distance: int
     sequence: int
+    query_match_percent: float | None = None
+    target_match_percent: float | None = None
+
+    @property
+    def key(self) -> str:
+        return hash_key(self.signal, self.value)
 
 
 class HashListView:
@@ -28,9 +48,18 @@ class HashListView:
     def __init__(self) -> None:
         self._sequences: dict[str, int] = {}
         self._index = SignalIndex()
+        self.last_sequence = 0
 
     def __len__(self) -> int:
         return self._index.size()
+
+    def count(self, signal: SignalType) -> int:
+        """Active entries of one signal."""
+        return self._index.count(signal)
+
+    def known(self, signal: SignalType, value: str) -> bool:
+        """Whether the hash list has ever held this entry (active or not)."""
+        return hash_key(signal, value) in self._sequences
 
     def apply(self, entry: HashListEntry) -> None:
         key = entry.key
@@ -38,6 +67,7 @@ class HashListView:
         if known is not None and known > entry.sequence:
             return  # an older state replayed after a newer one
         self._sequences[key] = entry.sequence
+        self.last_sequence = max(self.last_sequence, entry.sequence)
         if entry.status is not EntryStatus.ACTIVE:
             self._index.remove(key)
         elif entry.signal is SignalType.MD5:
@@ -49,7 +79,14 @@ class HashListView:
 
     def _matches(self, found: list[SignalMatch]) -> list[Match]:
         return [
-            Match(m.signal, m.key.split(":", 1)[1], m.distance, self._sequences[m.key])
+            Match(
+                m.signal,
+                m.key.split(":", 1)[1],
+                m.distance,
+                self._sequences[m.key],
+                m.query_match_percent,
+                m.target_match_percent,
+            )
             for m in found
         ]
 
@@ -58,3 +95,6 @@ class HashListView:
 
     def match_pdq(self, value: str, max_distance: int) -> list[Match]:
         return self._matches(self._index.match_pdq(value, max_distance))
+
+    def match_vpdq(self, frames: VideoFrames) -> list[Match]:
+        return self._matches(self._index.match_vpdq(frames))

@@ -1,27 +1,112 @@
-"""Every metric the matcher exports, declared against its own registry."""
+"""Every metric the matcher exports, declared against its own registry.
+
+Labels are bounded enumerations only (signal, action, outcome): never a hash value, an upload
+reference or a platform's traffic shape per hash.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from prometheus_client import Gauge
+from prometheus_client import Counter, Gauge, Histogram
 
+from schemas.signals import SignalType
+from services.common.consumer import ConsumerHooks
 from services.common.metrics import CommonMetrics
+
+LOOKUP_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.1, 0.5, 2.5)
 
 
 @dataclass
 class MatcherMetrics:
     common: CommonMetrics
-    index_size: Gauge
+    index_entries: Gauge
+    index_lag: Gauge
+    index_sequence: Gauge
+    lookup_seconds: Histogram
+    queries: Counter
+    matches: Counter
+    actions: Counter
+    images: Counter
+    image_seconds: Histogram
 
     @classmethod
     def create(cls) -> MatcherMetrics:
         common = CommonMetrics.create("matcher")
+        registry = common.registry
         return cls(
             common=common,
-            index_size=Gauge(
+            index_entries=Gauge(
                 "haven_matcher_index_entries",
                 "Active hash-list entries in the index",
-                registry=common.registry,
+                ["signal"],
+                registry=registry,
+            ),
+            index_lag=Gauge(
+                "haven_matcher_index_lag_messages",
+                "Hash-list messages not yet applied to the index",
+                registry=registry,
+            ),
+            index_sequence=Gauge(
+                "haven_matcher_index_sequence",
+                "Highest hash-list sequence number applied to the index",
+                registry=registry,
+            ),
+            lookup_seconds=Histogram(
+                "haven_matcher_lookup_seconds",
+                "Time to look one signal up in the index",
+                ["signal"],
+                buckets=LOOKUP_BUCKETS,
+                registry=registry,
+            ),
+            queries=Counter(
+                "haven_matcher_queries_total",
+                "Signals looked up",
+                ["signal"],
+                registry=registry,
+            ),
+            matches=Counter(
+                "haven_matcher_matches_total",
+                "Matches found (one per banked entry matched)",
+                ["signal"],
+                registry=registry,
+            ),
+            actions=Counter(
+                "haven_matcher_actions_total",
+                "Action reports accepted",
+                ["action"],
+                registry=registry,
+            ),
+            images=Counter(
+                "haven_matcher_images_total",
+                "Images fingerprinted server-side, by outcome",
+                ["outcome"],
+                registry=registry,
+            ),
+            image_seconds=Histogram(
+                "haven_matcher_image_fingerprint_seconds",
+                "Time to decode and fingerprint one image",
+                registry=registry,
             ),
         )
+
+    def watch_index(self, count: Callable[[SignalType], int], sequence: Callable[[], int]) -> None:
+        """Read index size and sequence at scrape time (no per-message bookkeeping)."""
+        for signal in SignalType:
+            self.index_entries.labels(signal.value).set_function(
+                lambda signal=signal: count(signal)  # type: ignore[misc]
+            )
+        self.index_sequence.set_function(sequence)
+
+    def index_hooks(self) -> ConsumerHooks:
+        """The common consumer hooks, with the lag of the hash list also as the index lag."""
+        hooks = self.common.consumer_hooks()
+        common_lag = hooks.lag
+
+        def lag(topic: str, partition: int, behind: int) -> None:
+            common_lag(topic, partition, behind)
+            self.index_lag.set(behind)  # haven.hashlist.v1 has one partition
+
+        hooks.lag = lag
+        return hooks

@@ -2,6 +2,7 @@
 
 from typing import ClassVar
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from services.common.settings import ServiceSettings
@@ -11,5 +12,13 @@ class MatcherSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="HAVEN_MATCHER_", extra="ignore")
     service_name: ClassVar[str] = "matcher"
 
-    max_batch: int = 1000
-    default_pdq_distance: int = 31
+    # A batch of 1,000 vPDQ signals of a few minutes each is several MB; an image up to
+    # max_image_bytes. The body is held in memory, never spooled to disk.
+    max_body_bytes: int = 16_000_000
+    max_wide_queries: int = Field(
+        10, ge=0, description="signals per request with a radius above 31 (exact scan path)"
+    )
+    max_image_bytes: int = 10_000_000
+    max_image_pixels: int = 40_000_000
+    image_workers: int = Field(2, ge=1, description="images decoded and hashed at once")
+    publish_timeout_s: float = 10.0

@@ -1,6 +1,10 @@
 """Keeps the matcher's index current: reads ``haven.hashlist.v1`` from the beginning at start-up,
 then follows its tail. Each instance uses its own consumer group and commits nothing: the index
-lives in memory and is always rebuilt from the compacted topic.
+lives in memory and is always rebuilt from the compacted topic, so a matcher killed with
+SIGKILL comes back with the same index (the topic is the snapshot).
+
+An entry the index cannot hold (a vPDQ entry none of whose frames has quality >= 50) raises
+``ValueError``, which the consumer loop retries and then dead-letters; the loop carries on.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ class IndexWorker:
     ) -> None:
         self.view = HashListView()
         self.lock = threading.Lock()
-        self._metrics = metrics
+        metrics.watch_index(self.view.count, lambda: self.view.last_sequence)
         self.loop = ConsumerLoop(
             bootstrap=settings.kafka_bootstrap,
             group_id=settings.group(f"index.{uuid.uuid4().hex[:12]}"),
@@ -34,7 +38,7 @@ class IndexWorker:
             handler=self._apply,
             producer=producer,
             max_attempts=settings.consumer_max_attempts,
-            hooks=metrics.common.consumer_hooks(),
+            hooks=metrics.index_hooks(),
             overrides={"enable.auto.commit": False},
         )
 
@@ -44,7 +48,6 @@ class IndexWorker:
         entry = HashListEntry.model_validate_json(msg.value() or b"")
         with self.lock:
             self.view.apply(entry)
-        self._metrics.index_size.set(len(self.view))
 
     @property
     def ready(self) -> bool:

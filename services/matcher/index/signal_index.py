@@ -46,17 +46,23 @@ class SignalIndex:
         self._vpdq_key_of_video: dict[int, str] = {}
         # key -> (signal, what identifies it inside that signal's index, the banked value)
         self._entries: dict[str, tuple[SignalType, int | str, object]] = {}
+        self._counts = dict.fromkeys(SignalType, 0)
 
     def size(self) -> int:
         """Entries currently banked, all signals together."""
         return len(self._entries)
 
     def size_by_signal(self) -> dict[SignalType, int]:
-        """Entries currently banked, per signal."""
-        counts = dict.fromkeys(SignalType, 0)
-        for signal, _, _ in self._entries.values():
-            counts[signal] += 1
-        return counts
+        """Entries currently banked, per signal (kept as counters: O(1), for metrics)."""
+        return dict(self._counts)
+
+    def count(self, signal: SignalType) -> int:
+        """Entries currently banked for one signal."""
+        return self._counts[signal]
+
+    def _banked(self, key: str, entry: tuple[SignalType, int | str, object]) -> None:
+        self._entries[key] = entry
+        self._counts[entry[0]] += 1
 
     def add_pdq(self, key: str, pdq_hex: str) -> None:
         """Bank (or replace) a PDQ entry."""
@@ -67,7 +73,7 @@ class SignalIndex:
         row = self._pdq.add(words)
         self._pdq_key_of_row.extend([None] * (row + 1 - len(self._pdq_key_of_row)))
         self._pdq_key_of_row[row] = key
-        self._entries[key] = (SignalType.PDQ, row, value)
+        self._banked(key, (SignalType.PDQ, row, value))
 
     def add_md5(self, key: str, md5_hex: str) -> None:
         """Bank (or replace) an MD5 entry."""
@@ -77,7 +83,7 @@ class SignalIndex:
         if not self._replacing(key, SignalType.MD5, value):
             return
         self._md5_keys.setdefault(value, set()).add(key)
-        self._entries[key] = (SignalType.MD5, value, value)
+        self._banked(key, (SignalType.MD5, value, value))
 
     def add_vpdq(self, key: str, frames: VideoFrames) -> None:
         """Bank (or replace) a video; raises ValueError if no frame is good enough."""
@@ -86,7 +92,7 @@ class SignalIndex:
             return
         video = self._vpdq.add(value)
         self._vpdq_key_of_video[video] = key
-        self._entries[key] = (SignalType.VPDQ, video, value)
+        self._banked(key, (SignalType.VPDQ, video, value))
 
     def remove(self, key: str) -> bool:
         """Withdraw an entry: it stops matching at once. False if the key is not banked."""
@@ -94,6 +100,7 @@ class SignalIndex:
         if entry is None:
             return False
         signal, handle, _ = entry
+        self._counts[signal] -= 1
         if signal is SignalType.PDQ:
             assert isinstance(handle, int)
             self._pdq.remove(handle)

@@ -1,0 +1,70 @@
+"""Server-side fingerprints of an image a platform sends: PDQ (Meta's C++ via ``pdqhash``) + MD5.
+
+The image exists only as bytes in memory: it is decoded from a ``BytesIO`` and dropped when the
+function returns, never written to a file (no multipart parsing, which spools large parts to
+disk). Decoding follows the reference pipeline the shared test data was computed with: Pillow,
+EXIF orientation applied, converted to RGB, hashed at full resolution, so the server's PDQ is
+the same as ``testdata/pdq/expected.csv``.
+
+Decompression bombs are refused by pixel count before the pixels are decoded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pdqhash
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+
+class ImageRejected(ValueError):
+    """The bytes are not an image Haven can fingerprint; ``reason`` is a stable code."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class ImageFingerprints:
+    md5: str
+    pdq: str
+    quality: int
+    width: int
+    height: int
+
+
+def fingerprint_image(data: bytes, *, max_pixels: int) -> ImageFingerprints:
+    """MD5 of the exact bytes and PDQ of the decoded picture; raises ImageRejected."""
+    md5 = hashlib.md5(data, usedforsecurity=False).hexdigest()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                width, height = image.size
+                if width * height > max_pixels:
+                    raise ImageRejected(
+                        "image_too_large",
+                        f"image is {width}x{height} pixels; at most {max_pixels} pixels",
+                    )
+                upright = ImageOps.exif_transpose(image)
+                rgb = np.asarray(upright.convert("RGB"), dtype=np.uint8)
+    except ImageRejected:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageRejected("image_too_large", "image has too many pixels to decode") from None
+    except UnidentifiedImageError:
+        raise ImageRejected(
+            "not_an_image", "the body is not an image format Haven can decode"
+        ) from None
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+        raise ImageRejected("corrupt_image", f"the image could not be decoded: {exc}") from None
+    if rgb.ndim != 3 or rgb.shape[0] == 0 or rgb.shape[1] == 0:
+        raise ImageRejected("corrupt_image", "the image has no pixels")
+    bits, quality = pdqhash.compute(rgb)
+    value = int("".join("1" if bit else "0" for bit in bits.tolist()), 2)
+    return ImageFingerprints(md5, f"{value:064x}", int(quality), width, height)
