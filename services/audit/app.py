@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from services.audit.api.routes import router
 from services.audit.metrics import AuditMetrics
 from services.audit.settings import AuditSettings
 from services.audit.worker import AuditWorker
@@ -15,10 +16,13 @@ def create_app(settings: AuditSettings | None = None) -> FastAPI:
     settings = settings or AuditSettings()
     metrics = AuditMetrics.create()
     producer = EventProducer(settings.kafka_bootstrap, on_delivered=metrics.common.produced_hook)
+    worker = AuditWorker(settings, metrics, producer)
     return service_app(
         title="Haven audit",
         settings=settings,
         metrics=metrics.common,
         producer=producer,
-        workers={"log": AuditWorker(settings, metrics, producer)},
+        workers={"log": worker},
+        routers=[router],
+        state={"audit_log": worker.log, "audit_verifier": worker.verifier},
     )

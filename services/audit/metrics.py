@@ -1,27 +1,66 @@
-"""Every metric the audit service exports, declared against its own registry."""
+"""Every metric the audit service exports, declared against its own registry.
+
+Labels stay bounded: topic names only (never keys, case numbers or fingerprints).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge, Histogram
 
 from services.common.metrics import CommonMetrics
+
+APPEND_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 
 
 @dataclass
 class AuditMetrics:
     common: CommonMetrics
     entries: Counter
+    tree_size: Gauge
+    seconds_since_checkpoint: Gauge
+    checkpoints: Counter
+    append_latency: Histogram
+    append_batch_entries: Histogram
 
     @classmethod
     def create(cls) -> AuditMetrics:
         common = CommonMetrics.create("audit")
+        registry = common.registry
         return cls(
             common=common,
             entries=Counter(
                 "haven_audit_entries_appended_total",
                 "Entries appended to the audit log",
-                registry=common.registry,
+                ["topic"],
+                registry=registry,
+            ),
+            tree_size=Gauge(
+                "haven_audit_tree_size",
+                "Entries in the audit log (Merkle tree size)",
+                registry=registry,
+            ),
+            seconds_since_checkpoint=Gauge(
+                "haven_audit_seconds_since_checkpoint",
+                "Seconds since the last checkpoint was signed",
+                registry=registry,
+            ),
+            checkpoints=Counter(
+                "haven_audit_checkpoints_signed_total",
+                "Checkpoints signed and stored",
+                registry=registry,
+            ),
+            append_latency=Histogram(
+                "haven_audit_append_batch_seconds",
+                "Time to durably append one batch (encode, write, fsync, tree update)",
+                buckets=APPEND_BUCKETS,
+                registry=registry,
+            ),
+            append_batch_entries=Histogram(
+                "haven_audit_append_batch_entries",
+                "Entries per appended batch",
+                buckets=(1, 10, 100, 500, 1000, 2500, 5000),
+                registry=registry,
             ),
         )

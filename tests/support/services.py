@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 
+from services.audit.log.keys import keygen
 from tests.support.wait import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -101,7 +102,22 @@ def service_env(
             "HAVEN_POW_HMAC_KEY": "22" * 32,
             "HAVEN_WEBHOOK_KEY_SEED": "33" * 32,
             "HAVEN_LOG_LEVEL": "INFO",
+            # Cheap proof-of-work and generous per-client limits (every test client is
+            # 127.0.0.1); tests of the limits themselves pass their own low values.
+            "HAVEN_INTAKE_POW_MAX_NUMBER": "2000",
+            "HAVEN_INTAKE_RATE_LIMIT_WRITES_PER_MINUTE": "100000",
+            "HAVEN_INTAKE_RATE_LIMIT_READS_PER_MINUTE": "100000",
+            "HAVEN_AUDIT_SIGNING_KEY_FILE": str(audit_signing_key(data_dir, namespace)),
         }
     )
     env.update(extra or {})
     return env
+
+
+def audit_signing_key(data_dir: Path, namespace: str) -> Path:
+    """A per-run audit log key (origin ``haven.test/<namespace>``), created once in data_dir."""
+    path = data_dir / "audit-signing.key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        keygen(name=f"haven.test/{namespace}", path=path)
+    return path
