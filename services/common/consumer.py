@@ -142,7 +142,11 @@ class ConsumerLoop:
         transient_errors: tuple[type[BaseException], ...] = (),
         hooks: ConsumerHooks | None = None,
         overrides: dict[str, Any] | None = None,
+        start_positions: Callable[[list[TopicPartition]], None] | None = None,
     ) -> None:
+        """``start_positions``, if given, sets ``offset`` on newly assigned partitions (e.g.
+        positions kept atomically with a read model); the group's committed offsets are then
+        ignored for where to start and for deciding readiness."""
         self.group_id = group_id
         self.topics = topics
         self._handler = handler
@@ -155,6 +159,8 @@ class ConsumerLoop:
         self._stopping = threading.Event()
         self._catch_up = CatchUp()
         self._last_lag_check = 0.0
+        self._start_positions = start_positions
+        self._starts: dict[tuple[str, int], int] = {}
         self.failed: BaseException | None = None
 
     @property
@@ -167,6 +173,10 @@ class ConsumerLoop:
     # ------------------------------------------------------------------ assignment
 
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        if self._start_positions is not None:
+            self._start_positions(partitions)
+            self._starts.update({(tp.topic, tp.partition): tp.offset for tp in partitions})
+            consumer.assign(partitions)
         self._catch_up.assigned = True
         self._catch_up.unmeasured.extend(partitions)
 
@@ -194,7 +204,14 @@ class ConsumerLoop:
                 catch_up.pending.discard(key)
         if catch_up.pending and ask_group:
             # Never fetched (committed offset already at the end): ask the group.
-            for tp in self._consumer.committed(tps, timeout=10):
+            if self._start_positions is not None:
+                known = [
+                    TopicPartition(t, p, self._starts.get((t, p), OFFSET_INVALID))
+                    for t, p in catch_up.pending
+                ]
+            else:
+                known = self._consumer.committed(tps, timeout=10)
+            for tp in known:
                 key = (tp.topic, tp.partition)
                 if tp.offset != OFFSET_INVALID and tp.offset >= catch_up.targets[key]:
                     catch_up.pending.discard(key)

@@ -1,27 +1,84 @@
-"""The intake service's FastAPI app factory."""
+"""The intake service's FastAPI app factory: routes, Redis guards, the status projector."""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+import importlib
+import logging
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse
+from redis.exceptions import RedisError
 
 from services.common.app import service_app
+from services.common.http import error_body
 from services.common.kafka import EventProducer
 from services.common.probes import KafkaProbe
-from services.intake.api import cases
+from services.common.redis import async_client, sync_client
+from services.intake.adapters.guards import Idempotency, RateLimiter
+from services.intake.adapters.pow import ProofOfWork
+from services.intake.adapters.store import CaseStore, ReadModelWriter
+from services.intake.api import cases, challenge
 from services.intake.metrics import IntakeMetrics
 from services.intake.settings import IntakeSettings
+from services.intake.worker import status_worker
+
+log = logging.getLogger(__name__)
+
+
+def _page_router() -> list[APIRouter]:
+    """The web page's routes (``api/page.py``), when that module is present."""
+    try:
+        module = importlib.import_module("services.intake.api.page")
+    except ModuleNotFoundError:
+        return []
+    router: APIRouter = module.router
+    return [router]
 
 
 def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
     metrics = IntakeMetrics.create()
     producer = EventProducer(settings.kafka_bootstrap, on_delivered=metrics.common.produced_hook)
-    return service_app(
+    redis = async_client(settings.redis_url)
+    prefix = settings.redis_key()
+    app = service_app(
         title="Haven intake",
         settings=settings,
         metrics=metrics.common,
         producer=producer,
+        workers={
+            "status": status_worker(
+                settings=settings,
+                writer=ReadModelWriter(sync_client(settings.redis_url), prefix),
+                producer=producer,
+                metrics=metrics,
+            )
+        },
         checks={"kafka": KafkaProbe(settings.kafka_bootstrap).reachable},
-        routers=[cases.router],
-        state={"metrics": metrics},
+        routers=[challenge.router, cases.router, *_page_router()],
+        state={
+            "metrics": metrics,
+            "redis": redis,
+            "store": CaseStore(redis, prefix),
+            "pow": ProofOfWork(
+                hmac_key=settings.pow_hmac_key.get_secret_value(),
+                max_number=settings.pow_max_number,
+                expires_s=settings.pow_expires_s,
+                redis=redis,
+                replay_prefix=f"{prefix}:pow",
+            ),
+            "rate_limiter": RateLimiter(redis, prefix, window_s=settings.rate_limit_window_s),
+            "idempotency": Idempotency(redis, prefix, ttl_s=settings.idempotency_ttl_s),
+        },
     )
+
+    @app.exception_handler(RedisError)
+    async def redis_away(request: Request, exc: Exception) -> JSONResponse:
+        log.warning("redis unavailable", extra={"error": type(exc).__name__})
+        return JSONResponse(
+            error_body("unavailable", "temporarily unavailable; please try again"),
+            503,
+            headers={"Retry-After": "5"},
+        )
+
+    return app

@@ -12,10 +12,20 @@ import hashlib
 import hmac
 import secrets
 import uuid
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from schemas.events import CaseOpened, CaseSnapshot, CaseStatus, MediaItem, utcnow
-from schemas.signals import ImageMedia, VideoMedia
+from schemas.events import (
+    ActionKind,
+    CaseOpened,
+    CaseSnapshot,
+    CaseStatus,
+    CaseWithdrawn,
+    MediaAdded,
+    MediaItem,
+    utcnow,
+)
+from schemas.signals import ImageMedia, VideoMedia, signals_of
 
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
@@ -84,4 +94,149 @@ def open_case(
         updated_at=now,
         occurred_at=now,
     )
+    snapshot = snapshot.model_copy(update={"event_id": snapshot_event_id(snapshot)})
     return opened, snapshot, secret
+
+
+def _event_id(*natural_key: object) -> uuid.UUID:
+    """Deterministic id of a derived event, so a re-emission is recognisable as a duplicate."""
+    return uuid.uuid5(uuid.NAMESPACE_URL, "haven:intake:" + ":".join(map(str, natural_key)))
+
+
+def snapshot_event_id(snapshot: CaseSnapshot) -> uuid.UUID:
+    return _event_id(snapshot.case_id, "snapshot", snapshot.status.value, len(snapshot.items))
+
+
+def add_media(
+    snapshot: CaseSnapshot, media: list[ImageMedia | VideoMedia], *, now: datetime | None = None
+) -> tuple[MediaAdded, CaseSnapshot]:
+    """Events that add media to an open case (the caller holds the case's lock)."""
+    if snapshot.status is not CaseStatus.OPEN:
+        raise CaseClosed(snapshot.case_number)
+    now = now or utcnow()
+    items = new_media_items(media, start=len(snapshot.items) + 1)
+    added = MediaAdded(
+        event_id=_event_id(snapshot.case_id, "media", items[0].media_id),
+        case_id=snapshot.case_id,
+        items=items,
+        occurred_at=now,
+    )
+    updated = snapshot.model_copy(update={"items": [*snapshot.items, *items], "updated_at": now})
+    updated = updated.model_copy(
+        update={"event_id": snapshot_event_id(updated), "occurred_at": now}
+    )
+    return added, updated
+
+
+def withdraw(
+    snapshot: CaseSnapshot, *, now: datetime | None = None
+) -> tuple[CaseWithdrawn, CaseSnapshot]:
+    """Events that withdraw a whole case. Ids are deterministic: withdrawing is idempotent."""
+    now = now or utcnow()
+    withdrawn = CaseWithdrawn(
+        event_id=_event_id(snapshot.case_id, "withdrawn"), case_id=snapshot.case_id, occurred_at=now
+    )
+    updated = snapshot.model_copy(update={"status": CaseStatus.WITHDRAWN, "updated_at": now})
+    updated = updated.model_copy(
+        update={"event_id": snapshot_event_id(updated), "occurred_at": now}
+    )
+    return withdrawn, updated
+
+
+class CaseClosed(Exception):
+    """Media cannot be added to a withdrawn case."""
+
+
+def snapshot_rank(snapshot: CaseSnapshot) -> str:
+    """Orders snapshots of one case (later, then withdrawn, then more items wins); compared as
+    strings by the read model so a write-through and the projector never go backwards."""
+    micros = int(snapshot.updated_at.timestamp() * 1_000_000)
+    closed = int(snapshot.status is CaseStatus.WITHDRAWN)
+    return f"{micros:020d}{closed}{len(snapshot.items):06d}"
+
+
+# --------------------------------------------------------------------- status
+
+
+ACTION_KINDS = tuple(kind.value for kind in ActionKind)
+
+
+@dataclass
+class KeyFacts:
+    """What the rest of the system reported about one fingerprint key, across all cases."""
+
+    delivered: set[str] = field(default_factory=set)
+    matched: set[str] = field(default_factory=set)
+    # platform -> (rank of the report, action); the highest rank is the latest report.
+    actions: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+
+@dataclass
+class Reach:
+    shared_with: int
+    matched_on: int
+    actions: dict[str, int]
+
+
+def item_keys(item: MediaItem) -> list[str]:
+    """The ``<signal>:<value>`` keys a media item contributes to the hash list."""
+    return [signal.key for signal in signals_of(item.media)]
+
+
+def reach(keys: list[str], facts: dict[str, KeyFacts]) -> Reach:
+    """Distinct platforms over ``keys``; per platform only its latest action counts."""
+    delivered: set[str] = set()
+    matched: set[str] = set()
+    latest: dict[str, tuple[str, str]] = {}
+    for key in keys:
+        fact = facts.get(key)
+        if fact is None:
+            continue
+        delivered |= fact.delivered
+        matched |= fact.matched
+        for platform, report in fact.actions.items():
+            if platform not in latest or report > latest[platform]:
+                latest[platform] = report
+    actions = dict.fromkeys(ACTION_KINDS, 0)
+    for _, action in latest.values():
+        if action in actions:
+            actions[action] += 1
+    return Reach(shared_with=len(delivered), matched_on=len(matched), actions=actions)
+
+
+# --------------------------------------------------------------------- limits and secrets
+
+# Checked when a case is unknown, so "no such case" and "wrong secret" take the same time.
+_DECOY_HASH = hash_secret("haven-decoy-secret", salt=b"haven-decoy-salt")
+
+
+def secret_matches(secret: str, snapshot: CaseSnapshot | None) -> bool:
+    """Constant-time-ish: an unknown case costs the same scrypt as a known one."""
+    if snapshot is None:
+        verify_secret(secret, _DECOY_HASH)
+        return False
+    return verify_secret(secret, snapshot.secret_hash)
+
+
+def limit_problems(
+    media: list[ImageMedia | VideoMedia], *, existing: int, max_media: int, max_frames: int
+) -> list[dict[str, str]]:
+    """Field problems of a submission against the case limits (empty when acceptable)."""
+    problems = []
+    if existing + len(media) > max_media:
+        problems.append(
+            {
+                "field": "items",
+                "message": f"a case holds at most {max_media} items; "
+                f"it has {existing} and {len(media)} were sent",
+            }
+        )
+    for index, item in enumerate(media):
+        if isinstance(item, VideoMedia) and len(item.frames) > max_frames:
+            problems.append(
+                {
+                    "field": f"items.{index}.frames",
+                    "message": f"{len(item.frames)} frames; at most {max_frames} per video",
+                }
+            )
+    return problems

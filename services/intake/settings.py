@@ -1,10 +1,18 @@
-"""Intake settings (env prefix ``HAVEN_INTAKE_``, falling back to ``HAVEN_``)."""
+"""Intake settings (env prefix ``HAVEN_INTAKE_``, falling back to ``HAVEN_``).
+
+Secrets (``pow_hmac_key``, ``client_key_seed``) have no usable default outside development:
+the settings base refuses the placeholder. Rate limits are per client per minute; the client is
+the TCP peer unless ``trust_forwarded_for`` is set, which is right only behind exactly one
+reverse proxy that appends the real peer to ``X-Forwarded-For`` (otherwise a client could pick
+its own rate-limit bucket by sending the header).
+"""
 
 from typing import ClassVar
 
+from pydantic import SecretStr
 from pydantic_settings import SettingsConfigDict
 
-from services.common.settings import ServiceSettings
+from services.common.settings import PLACEHOLDER_SECRET, ServiceSettings
 
 
 class IntakeSettings(ServiceSettings):
@@ -14,3 +22,18 @@ class IntakeSettings(ServiceSettings):
     max_media_per_case: int = 50
     max_frames_per_video: int = 7200
     max_body_bytes: int = 2_000_000
+
+    # Proof-of-work (ALTCHA): a phone solves 100k SHA-256 in well under a second.
+    pow_hmac_key: SecretStr = SecretStr(PLACEHOLDER_SECRET)
+    pow_max_number: int = 100_000
+    pow_expires_s: int = 600
+
+    # Rate limits per client (HMAC of its address under a daily key), fixed one-minute windows.
+    client_key_seed: SecretStr = SecretStr(PLACEHOLDER_SECRET)
+    trust_forwarded_for: bool = False
+    rate_limit_writes_per_minute: int = 20
+    rate_limit_reads_per_minute: int = 120
+    rate_limit_window_s: int = 60
+
+    idempotency_ttl_s: int = 24 * 3600
+    case_lock_timeout_s: float = 10.0

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from tests.support import intake
 from tests.support.services import SERVICE_NAMES, ServiceProcess, service_env
 
 
@@ -22,6 +24,21 @@ class Stack:
 
     def url(self, name: str) -> str:
         return self.services[name].url
+
+    def open_case(
+        self, items: list[dict[str, Any]], *, idempotency_key: str | None = None
+    ) -> dict[str, Any]:
+        """Open a case through intake (solving its proof-of-work); the 201 body."""
+        return intake.open_case(self.url("intake"), items, idempotency_key=idempotency_key)
+
+    def add_media(self, number: str, secret: str, items: list[dict[str, Any]]) -> dict[str, Any]:
+        return intake.add_media(self.url("intake"), number, secret, items)
+
+    def case_status(self, number: str, secret: str) -> dict[str, Any]:
+        return intake.case_status(self.url("intake"), number, secret)
+
+    def withdraw(self, number: str, secret: str) -> dict[str, Any]:
+        return intake.withdraw_case(self.url("intake"), number, secret)
 
 
 @pytest.fixture(scope="module")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.signals import Media
@@ -18,6 +21,10 @@ class CaseCreate(BaseModel):
     )
 
 
+class MediaAdd(CaseCreate):
+    """More photos or videos for an open case."""
+
+
 class MediaRead(BaseModel):
     media_id: str
     type: str
@@ -29,3 +36,56 @@ class CaseCreated(BaseModel):
     case_number: str = Field(description="human-friendly case number, e.g. HVN-7K3M9-QXA2B")
     secret: str = Field(description="case secret (192 bits); Haven keeps only a slow hash")
     media: list[MediaRead]
+
+
+class MediaAddedRead(BaseModel):
+    """The items just added (only those)."""
+
+    case_number: str
+    media: list[MediaRead]
+
+
+class ActionCounts(BaseModel):
+    """How many distinct platforms' latest report on these fingerprints is each action."""
+
+    blocked: int = 0
+    removed: int = 0
+    not_violating: int = 0
+    under_review: int = 0
+
+
+class Reach(BaseModel):
+    shared_with: int = Field(description="distinct platforms the fingerprints were delivered to")
+    matched_on: int = Field(description="distinct platforms where an upload matched")
+    actions: ActionCounts
+
+
+class MediaStatus(Reach):
+    media_id: str
+    type: str
+
+
+class CaseRead(BaseModel):
+    """What happened to a case: per item and in total (distinct platforms)."""
+
+    case_number: str
+    status: Literal["open", "withdrawn"]
+    opened_at: datetime
+    updated_at: datetime
+    totals: Reach
+    media: list[MediaStatus]
+
+
+class CaseWithdrawnRead(BaseModel):
+    case_number: str
+    status: Literal["withdrawn"] = "withdrawn"
+
+
+class PowChallenge(BaseModel):
+    """An ALTCHA challenge: find ``number`` ≤ maxnumber with SHA-256(salt + number) = challenge."""
+
+    algorithm: Literal["SHA-256"]
+    challenge: str
+    maxnumber: int
+    salt: str
+    signature: str

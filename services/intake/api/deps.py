@@ -1,0 +1,119 @@
+"""Typed dependencies of the intake routes: settings, producer, Redis-backed guards, and the
+per-client checks (rate limit, proof-of-work) every write goes through."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+
+from services.common.http import ApiError
+from services.common.kafka import EventProducer
+from services.intake.adapters.guards import Idempotency, RateLimiter, client_id
+from services.intake.adapters.pow import PowRejected, ProofOfWork
+from services.intake.adapters.store import CaseStore
+from services.intake.metrics import IntakeMetrics
+from services.intake.settings import IntakeSettings
+
+
+def get_settings(request: Request) -> IntakeSettings:
+    settings: IntakeSettings = request.app.state.settings
+    return settings
+
+
+def get_producer(request: Request) -> EventProducer:
+    producer: EventProducer = request.app.state.producer
+    return producer
+
+
+def get_pow(request: Request) -> ProofOfWork:
+    pow_: ProofOfWork = request.app.state.pow
+    return pow_
+
+
+def get_metrics(request: Request) -> IntakeMetrics:
+    metrics: IntakeMetrics = request.app.state.metrics
+    return metrics
+
+
+def get_store(request: Request) -> CaseStore:
+    store: CaseStore = request.app.state.store
+    return store
+
+
+def get_idempotency(request: Request) -> Idempotency:
+    idempotency: Idempotency = request.app.state.idempotency
+    return idempotency
+
+
+SettingsDep = Annotated[IntakeSettings, Depends(get_settings)]
+ProducerDep = Annotated[EventProducer, Depends(get_producer)]
+PowDep = Annotated[ProofOfWork, Depends(get_pow)]
+MetricsDep = Annotated[IntakeMetrics, Depends(get_metrics)]
+StoreDep = Annotated[CaseStore, Depends(get_store)]
+IdempotencyDep = Annotated[Idempotency, Depends(get_idempotency)]
+
+
+def client_address(request: Request, settings: IntakeSettings) -> str:
+    """The TCP peer, or (only if configured) the address our one trusted proxy appended."""
+    if settings.trust_forwarded_for:
+        forwarded = request.headers.get("x-forwarded-for", "")
+        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+        if hops:
+            return hops[-1]
+    return request.client.host if request.client else "unknown"
+
+
+async def _limit(request: Request, kind: str, limit: int) -> None:
+    settings = get_settings(request)
+    limiter: RateLimiter = request.app.state.rate_limiter
+    seed = settings.client_key_seed.get_secret_value().encode()
+    retry_after = await limiter.hit(kind, client_id(seed, client_address(request, settings)), limit)
+    if retry_after is not None:
+        get_metrics(request).rate_limited.labels(kind).inc()
+        raise ApiError(
+            429,
+            "rate_limited",
+            f"too many requests; try again in {retry_after} s",
+            fields=[
+                {
+                    "field": "client",
+                    "message": f"limit {limit} per {settings.rate_limit_window_s} s",
+                }
+            ],
+            headers={"Retry-After": str(retry_after)},
+        )
+
+
+async def limit_writes(request: Request) -> None:
+    """Per-client budget for creates, additions and withdrawals."""
+    await _limit(request, "write", get_settings(request).rate_limit_writes_per_minute)
+
+
+async def limit_reads(request: Request) -> None:
+    """Per-client budget for status reads and challenges."""
+    await _limit(request, "read", get_settings(request).rate_limit_reads_per_minute)
+
+
+AltchaHeader = Annotated[
+    str | None,
+    Header(
+        alias="X-Altcha",
+        description="base64 of the solved ALTCHA payload {algorithm, challenge, number, salt, "
+        "signature} for a challenge from GET /v1/challenge",
+    ),
+]
+
+
+async def spend_pow(request: Request, header: str | None) -> None:
+    """Accept the request's proof-of-work once, or answer 400 naming X-Altcha."""
+    try:
+        await get_pow(request).spend(header)
+    except PowRejected as exc:
+        get_metrics(request).pow_rejected.labels(exc.reason.value).inc()
+        raise ApiError(
+            400,
+            exc.reason.value,
+            exc.message,
+            fields=[{"field": "X-Altcha", "message": exc.message}],
+        ) from exc

@@ -1,0 +1,111 @@
+"""The status projector: cases, deliveries, matches and actions into the Redis read model.
+
+One consumer over ``haven.cases.v1``, ``haven.deliveries.v1``, ``haven.matches.v1`` and
+``haven.actions.v1`` (the shared ``ConsumerLoop``: retries, DLQ for poison messages). Where
+each partition starts is not the group's committed offset but the position kept in Redis
+with the projected state (see ``adapters.store``): an emptied Redis means "start from the
+beginning", so the read model rebuilds itself from Kafka. Each effect is idempotent on its
+own (set membership; latest action by time then event id; highest-ranked snapshot), and the
+position check makes a redelivered message a no-op.
+"""
+
+from __future__ import annotations
+
+from confluent_kafka import OFFSET_BEGINNING, Message, TopicPartition
+
+from schemas.events import (
+    ActionReported,
+    CaseSnapshot,
+    DeliveryOutcome,
+    DeliveryRecorded,
+    MatchFound,
+)
+from schemas.signals import hash_key
+from services.common.consumer import ConsumerLoop
+from services.common.kafka import EventProducer
+from services.common.redis import TRANSIENT_REDIS_ERRORS
+from services.intake.adapters.store import ReadModelWriter
+from services.intake.domain import snapshot_rank
+from services.intake.metrics import IntakeMetrics
+from services.intake.settings import IntakeSettings
+
+STATUS_TOPICS = ("haven.cases.v1", "haven.deliveries.v1", "haven.matches.v1", "haven.actions.v1")
+
+
+class StatusProjector:
+    """Applies one message to the read model, together with its position."""
+
+    def __init__(self, writer: ReadModelWriter, settings: IntakeSettings) -> None:
+        self._writer = writer
+        self._topics = {settings.topic(name): name for name in STATUS_TOPICS}
+
+    def start_positions(self, partitions: list[TopicPartition]) -> None:
+        for tp in partitions:
+            stored = self._writer.position(tp.topic, tp.partition)
+            tp.offset = OFFSET_BEGINNING if stored is None else stored
+
+    def handle(self, msg: Message) -> None:
+        topic = msg.topic() or ""
+        where = (topic, msg.partition() or 0, msg.offset() or 0)
+        keys = self._writer.keys
+        match self._topics.get(topic):
+            case "haven.cases.v1":
+                snapshot = CaseSnapshot.model_validate_json(msg.value() or b"")
+                self._writer.apply(
+                    *where,
+                    "case",
+                    [keys.case(snapshot.case_number)],
+                    snapshot_rank(snapshot),
+                    snapshot.model_dump_json(),
+                )
+            case "haven.deliveries.v1":
+                delivery = DeliveryRecorded.model_validate_json(msg.value() or b"")
+                if delivery.outcome is DeliveryOutcome.DELIVERED and delivery.keys:
+                    targets = [keys.delivered(key) for key in delivery.keys]
+                    self._writer.apply(*where, "member", targets, delivery.platform_id)
+                else:
+                    self._writer.apply(*where, "skip", [])
+            case "haven.matches.v1":
+                found = MatchFound.model_validate_json(msg.value() or b"")
+                key = hash_key(found.signal, found.value)
+                self._writer.apply(*where, "member", [keys.matched(key)], found.platform_id)
+            case "haven.actions.v1":
+                action = ActionReported.model_validate_json(msg.value() or b"")
+                key = hash_key(action.signal, action.value)
+                micros = int(action.occurred_at.timestamp() * 1_000_000)
+                report = f"{micros:020d}{action.event_id}|{action.action.value}"
+                self._writer.apply(
+                    *where, "action", [keys.actions(key)], action.platform_id, report
+                )
+            case _:
+                self._writer.apply(*where, "skip", [])
+
+
+def status_worker(
+    *,
+    settings: IntakeSettings,
+    writer: ReadModelWriter,
+    producer: EventProducer,
+    metrics: IntakeMetrics,
+) -> ConsumerLoop:
+    projector = StatusProjector(writer, settings)
+    hooks = metrics.common.consumer_hooks()
+    common_consumed = hooks.consumed
+
+    def consumed(topic: str) -> None:
+        common_consumed(topic)
+        metrics.projected.labels(topic).inc()
+
+    hooks.consumed = consumed
+    return ConsumerLoop(
+        bootstrap=settings.kafka_bootstrap,
+        group_id=settings.group("status"),
+        topics=[settings.topic(name) for name in STATUS_TOPICS],
+        handler=projector.handle,
+        producer=producer,
+        max_attempts=settings.consumer_max_attempts,
+        retry_backoff_s=settings.consumer_retry_backoff_s,
+        transient_errors=TRANSIENT_REDIS_ERRORS,
+        hooks=hooks,
+        start_positions=projector.start_positions,
+    )
