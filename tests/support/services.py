@@ -107,11 +107,6 @@ def service_env(
             "HAVEN_INTAKE_POW_MAX_NUMBER": "2000",
             "HAVEN_INTAKE_RATE_LIMIT_WRITES_PER_MINUTE": "100000",
             "HAVEN_INTAKE_RATE_LIMIT_READS_PER_MINUTE": "100000",
-            # Cheap proof-of-work and generous per-client limits (every test client is
-            # 127.0.0.1); tests of the limits themselves pass their own low values.
-            "HAVEN_INTAKE_POW_MAX_NUMBER": "2000",
-            "HAVEN_INTAKE_RATE_LIMIT_WRITES_PER_MINUTE": "100000",
-            "HAVEN_INTAKE_RATE_LIMIT_READS_PER_MINUTE": "100000",
             "HAVEN_AUDIT_SIGNING_KEY_FILE": str(audit_signing_key(data_dir, namespace)),
         }
     )
