@@ -11,6 +11,7 @@ import pytest
 
 from deploy.local import stack as local_stack
 from tests.e2e.conftest import Stack
+from tests.support import intake as intake_client
 from tests.support.infra import require_kafka
 from tests.support.wait import wait_until
 
@@ -34,10 +35,8 @@ def flip_bits(hex_value: str, count: int) -> str:
 
 
 def open_case(intake: str, pdq: str, md5: str) -> dict[str, object]:
-    body = {"items": [{"type": "image", "pdq": pdq, "quality": 100, "md5": md5}]}
-    response = httpx.post(f"{intake}/v1/cases", json=body, timeout=30)
-    assert response.status_code == 201, response.text
-    created: dict[str, object] = response.json()
+    items: list[dict[str, object]] = [{"type": "image", "pdq": pdq, "quality": 100, "md5": md5}]
+    created: dict[str, object] = intake_client.open_case(intake, items)
     return created
 
 
