@@ -1,10 +1,17 @@
-"""Distributor settings (env prefix ``HAVEN_DISTRIBUTOR_``, falling back to ``HAVEN_``)."""
+"""Distributor settings (env prefix ``HAVEN_DISTRIBUTOR_``, falling back to ``HAVEN_``).
+
+``admin_token`` guards the platform registry; ``webhook_key_seed`` is the only secret webhook
+signing secrets are derived from (they are never stored). Both are refused at start-up when
+left at the placeholder outside development. The webhook retry budget is configurable so a
+test can make "the last attempt" come quickly.
+"""
 
 from typing import ClassVar
 
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
-from services.common.settings import ServiceSettings
+from services.common.settings import PLACEHOLDER_SECRET, ServiceSettings
 
 
 class DistributorSettings(ServiceSettings):
@@ -12,3 +19,19 @@ class DistributorSettings(ServiceSettings):
     service_name: ClassVar[str] = "distributor"
 
     registry_batch_size: int = 500
+
+    admin_token: SecretStr = SecretStr(PLACEHOLDER_SECRET)
+    webhook_key_seed: SecretStr = SecretStr(PLACEHOLDER_SECRET)
+    key_grace_period_s: int = Field(default=7 * 24 * 3600, ge=0)
+
+    feed_default_limit: int = Field(default=1000, ge=1)
+    feed_max_limit: int = Field(default=5000, ge=1)
+
+    fanout_enabled: bool = True
+    fanout_batch_size: int = Field(default=500, ge=1)
+    fanout_idle_s: float = Field(default=0.2, gt=0)
+
+    webhook_timeout_s: float = Field(default=10.0, gt=0)
+    webhook_max_attempts: int = Field(default=8, ge=1)
+    webhook_backoff_base_s: float = Field(default=0.5, ge=0)
+    webhook_backoff_max_s: float = Field(default=60.0, ge=0)

@@ -1,0 +1,61 @@
+"""What the distributor's routes share: the running parts, and the admin-token check."""
+
+from __future__ import annotations
+
+import hmac
+import threading
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from services.common.http import ApiError
+from services.common.kafka import EventProducer
+from services.common.platform_keys import PlatformDirectory, bearer_token
+from services.distributor.fanout import FanOutWorker
+from services.distributor.feed import CursorCodec
+from services.distributor.metrics import DistributorMetrics
+from services.distributor.settings import DistributorSettings
+from services.distributor.view import HashListView
+
+
+@dataclass
+class Distributor:
+    settings: DistributorSettings
+    producer: EventProducer
+    directory: PlatformDirectory
+    view: HashListView
+    cursors: CursorCodec
+    fanout: FanOutWorker
+    metrics: DistributorMetrics
+    registry_lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def get_distributor(request: Request) -> Distributor:
+    distributor: Distributor = request.app.state.distributor
+    return distributor
+
+
+DistributorDep = Annotated[Distributor, Depends(get_distributor)]
+
+
+def is_admin(request: Request, distributor: Distributor) -> bool:
+    token = bearer_token(request)
+    expected = distributor.settings.admin_token.get_secret_value()
+    return token is not None and hmac.compare_digest(token.encode(), expected.encode())
+
+
+def require_admin(request: Request, distributor: DistributorDep) -> Distributor:
+    """The distributor, if the request carries the admin token; else 401."""
+    if not is_admin(request, distributor):
+        raise ApiError(
+            401,
+            "unauthenticated",
+            "this endpoint needs the admin token as 'Authorization: Bearer <token>'",
+            fields=[{"field": "Authorization", "message": "missing or wrong admin token"}],
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return distributor
+
+
+AdminDep = Annotated[Distributor, Depends(require_admin)]

@@ -1,0 +1,188 @@
+"""``/v1/platforms``: the platform registry's admin API (and a platform's view of itself).
+
+Every change is written to ``haven.platforms.v1`` and answered only after the broker
+acknowledged it. Key material is returned once, in the answer that created it, and never
+again; ``GET`` shows key ids and expiry only.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Request
+from pydantic import BaseModel, Field
+
+from schemas.bootstrap import ensure_topics
+from schemas.events import Channel, PlatformSnapshot
+from schemas.topics import platform_topic
+from services.common.http import ApiError
+from services.common.platform_keys import require_platform
+from services.common.settings import Environment
+from services.distributor.api.deps import AdminDep, Distributor, DistributorDep, is_admin
+from services.distributor.platform_registry import (
+    PlatformCreate,
+    PlatformRead,
+    check_webhook_url,
+    new_platform,
+    rotated,
+    with_enabled,
+)
+from services.distributor.webhooks import webhook_secret
+
+router = APIRouter(prefix="/v1/platforms", tags=["platforms"])
+
+
+class PlatformCredentials(BaseModel):
+    """A platform and its new credentials: shown this once, stored only as hashes."""
+
+    platform: PlatformRead
+    api_key: str = Field(description="send as 'Authorization: Bearer <api_key>'")
+    webhook_secret: str | None = Field(
+        default=None, description="verifies the Haven-Signature header of webhook batches"
+    )
+
+
+class KeyRotation(BaseModel):
+    grace_period_s: int | None = Field(
+        default=None, ge=0, le=90 * 24 * 3600, description="how long the old key keeps working"
+    )
+
+
+class ChannelProgress(BaseModel):
+    channel: str
+    cursor: int | None = Field(description="last sequence delivered (push channels)")
+    backlog: int | None = Field(description="entries not delivered yet (push channels)")
+
+
+class PlatformStatus(BaseModel):
+    platform: PlatformRead
+    stable_sequence: int
+    channels: list[ChannelProgress]
+
+
+def _credentials(d: Distributor, snapshot: PlatformSnapshot, key: str) -> PlatformCredentials:
+    secret = None
+    if Channel.WEBHOOK in snapshot.channels:
+        seed = d.settings.webhook_key_seed.get_secret_value().encode()
+        secret = webhook_secret(seed, snapshot.platform_id, snapshot.webhook_secret_version)
+    return PlatformCredentials(
+        platform=PlatformRead.of(snapshot), api_key=key, webhook_secret=secret
+    )
+
+
+def _publish(d: Distributor, snapshot: PlatformSnapshot) -> None:
+    topic = d.settings.topic("haven.platforms.v1")
+    d.producer.send(topic, snapshot.platform_id, snapshot)
+    d.directory.apply(snapshot)
+
+
+def _existing(d: Distributor, platform_id: str) -> PlatformSnapshot:
+    snapshot = d.directory.get(platform_id)
+    if snapshot is None:
+        raise ApiError(
+            404,
+            "platform_not_found",
+            f"{platform_id!r} is not a registered platform",
+            fields=[{"field": "platform_id", "message": "unknown"}],
+        )
+    return snapshot
+
+
+@router.post("", status_code=201)
+def add_platform(body: PlatformCreate, d: AdminDep) -> PlatformCredentials:
+    """Register a platform; answers its API key (and webhook secret) once."""
+    if Channel.WEBHOOK in body.channels:
+        allow = d.settings.env in (Environment.TEST, Environment.DEVELOPMENT)
+        try:
+            check_webhook_url(body.webhook_url or "", allow_loopback_http=allow)
+        except ValueError as exc:
+            raise ApiError(
+                422,
+                "validation_failed",
+                str(exc),
+                fields=[{"field": "webhook_url", "message": str(exc)}],
+            ) from exc
+    with d.registry_lock:
+        if d.directory.get(body.id) is not None:
+            raise ApiError(
+                409,
+                "platform_exists",
+                f"{body.id!r} is already registered",
+                fields=[{"field": "id", "message": "already registered"}],
+            )
+        snapshot, key = new_platform(body, now=datetime.now(UTC))
+        if Channel.KAFKA in body.channels:
+            s = d.settings
+            ensure_topics(
+                s.kafka_bootstrap, (platform_topic(body.id),), namespace=s.kafka_namespace
+            )
+        _publish(d, snapshot)
+    return _credentials(d, snapshot, key)
+
+
+@router.get("")
+def list_platforms(d: AdminDep) -> list[PlatformRead]:
+    """Every registered platform (no key material)."""
+    return [PlatformRead.of(p) for p in d.directory.all()]
+
+
+@router.get("/{platform_id}")
+def get_platform(platform_id: str, request: Request, d: DistributorDep) -> PlatformStatus:
+    """One platform and its delivery progress (admin token, or that platform's own key)."""
+    if not is_admin(request, d):
+        caller = require_platform(request, d.directory)
+        if caller.platform_id != platform_id:
+            raise ApiError(
+                403,
+                "forbidden",
+                "a platform key can only read its own platform",
+                fields=[{"field": "platform_id", "message": "not your platform"}],
+            )
+    snapshot = _existing(d, platform_id)
+    signals = frozenset(snapshot.signals)
+    progress = []
+    for channel in snapshot.channels:
+        cursor = d.fanout.cursor(platform_id, channel)
+        backlog = None if cursor is None else d.view.backlog(after=cursor, signals=signals)
+        progress.append(ChannelProgress(channel=channel.value, cursor=cursor, backlog=backlog))
+    return PlatformStatus(
+        platform=PlatformRead.of(snapshot), stable_sequence=d.view.stable, channels=progress
+    )
+
+
+def _set_enabled(d: Distributor, platform_id: str, enabled: bool) -> PlatformRead:
+    with d.registry_lock:
+        snapshot = with_enabled(_existing(d, platform_id), enabled, now=datetime.now(UTC))
+        _publish(d, snapshot)
+    return PlatformRead.of(snapshot)
+
+
+@router.post("/{platform_id}/disable")
+def disable_platform(platform_id: str, d: AdminDep) -> PlatformRead:
+    """Stop all deliveries to a platform and refuse its keys."""
+    return _set_enabled(d, platform_id, False)
+
+
+@router.post("/{platform_id}/enable")
+def enable_platform(platform_id: str, d: AdminDep) -> PlatformRead:
+    """Resume a platform: deliveries continue from where they stopped."""
+    return _set_enabled(d, platform_id, True)
+
+
+@router.post("/{platform_id}/rotate-key")
+def rotate_key(
+    platform_id: str,
+    d: AdminDep,
+    rotation: Annotated[KeyRotation | None, Body()] = None,
+) -> PlatformCredentials:
+    """Issue a new API key and webhook secret; the old ones work for the grace period."""
+    grace_s = d.settings.key_grace_period_s
+    if rotation is not None and rotation.grace_period_s is not None:
+        grace_s = rotation.grace_period_s
+    with d.registry_lock:
+        snapshot, key = rotated(
+            _existing(d, platform_id), grace=timedelta(seconds=grace_s), now=datetime.now(UTC)
+        )
+        _publish(d, snapshot)
+    return _credentials(d, snapshot, key)

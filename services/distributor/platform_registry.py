@@ -1,0 +1,153 @@
+"""The platform registry's rules (pure logic): what a platform is, and how it may change.
+
+A platform has an operator-chosen id (``[a-z0-9][a-z0-9-]{0,62}``, it becomes part of a topic
+name), a name, the signals it wants, its channels and, for webhooks, a URL. Every change is a
+new ``PlatformSnapshot`` carrying what changed; the API key is shown once and stored only as a
+hash. Rotation issues a new key, gives the old ones ``expires_at`` (the grace period) and
+bumps the webhook secret version; keys whose grace period has passed are dropped.
+
+Webhook URLs must be https; plain http is accepted only for loopback hosts, and only in the
+test and development environments, so a production registry can never send fingerprints in
+clear text.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from ipaddress import ip_address
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, Field, field_validator
+
+from schemas.events import ApiKeyHash, Channel, PlatformChange, PlatformSnapshot
+from schemas.signals import SignalType
+from services.common.platform_keys import new_api_key
+
+PLATFORM_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def check_webhook_url(url: str, *, allow_loopback_http: bool) -> str:
+    """``url`` if it may receive webhooks, else a ValueError quoting it."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if not host:
+        raise ValueError(f"{url!r} is not an absolute URL")
+    if parts.scheme == "https":
+        return url
+    loopback = host in LOOPBACK_HOSTS
+    if not loopback:
+        try:
+            loopback = ip_address(host).is_loopback
+        except ValueError:
+            loopback = False
+    if parts.scheme == "http" and loopback and allow_loopback_http:
+        return url
+    raise ValueError(f"{url!r} must use https (http is allowed only for loopback in tests)")
+
+
+class PlatformCreate(BaseModel):
+    """A platform to add to the registry."""
+
+    id: str = Field(pattern=PLATFORM_ID_PATTERN, description="stable id, e.g. 'example-social'")
+    name: str = Field(min_length=1, max_length=200)
+    signals: list[SignalType] = Field(
+        default_factory=lambda: list(SignalType), min_length=1, description="signals it wants"
+    )
+    channels: list[Channel] = Field(default_factory=lambda: [Channel.PULL], min_length=1)
+    webhook_url: str | None = Field(default=None, max_length=2000)
+
+    @field_validator("signals", "channels")
+    @classmethod
+    def _unique(cls, values: list[str]) -> list[str]:
+        return sorted(set(values))
+
+
+class ApiKeyRead(BaseModel):
+    key_id: str
+    expires_at: datetime | None
+
+
+class PlatformRead(BaseModel):
+    """A platform as the registry shows it: never any key material."""
+
+    id: str
+    name: str
+    enabled: bool
+    signals: list[SignalType]
+    channels: list[Channel]
+    webhook_url: str | None
+    api_keys: list[ApiKeyRead]
+    webhook_secret_version: int
+
+    @classmethod
+    def of(cls, snapshot: PlatformSnapshot) -> PlatformRead:
+        return cls(
+            id=snapshot.platform_id,
+            name=snapshot.name,
+            enabled=snapshot.enabled,
+            signals=snapshot.signals,
+            channels=snapshot.channels,
+            webhook_url=snapshot.webhook_url,
+            api_keys=[
+                ApiKeyRead(key_id=k.key_id, expires_at=k.expires_at) for k in snapshot.api_keys
+            ],
+            webhook_secret_version=snapshot.webhook_secret_version,
+        )
+
+
+def new_platform(create: PlatformCreate, *, now: datetime) -> tuple[PlatformSnapshot, str]:
+    """The first snapshot of a platform, and its API key (to show once)."""
+    key, stored = new_api_key()
+    snapshot = PlatformSnapshot(
+        platform_id=create.id,
+        name=create.name,
+        signals=create.signals,
+        channels=create.channels,
+        webhook_url=create.webhook_url,
+        api_keys=[stored],
+        change=PlatformChange.ADDED,
+        occurred_at=now,
+    )
+    return snapshot, key
+
+
+def with_enabled(snapshot: PlatformSnapshot, enabled: bool, *, now: datetime) -> PlatformSnapshot:
+    change = PlatformChange.ENABLED if enabled else PlatformChange.DISABLED
+    return PlatformSnapshot.model_validate(
+        {
+            **snapshot.model_dump(exclude={"event_id", "occurred_at"}),
+            "enabled": enabled,
+            "change": change,
+            "occurred_at": now,
+        }
+    )
+
+
+def rotated(
+    snapshot: PlatformSnapshot, *, grace: timedelta, now: datetime
+) -> tuple[PlatformSnapshot, str]:
+    """A new key; the current ones expire after ``grace`` (sooner if already set)."""
+    key, stored = new_api_key()
+    expires = now + grace
+    kept: list[ApiKeyHash] = []
+    for old in snapshot.api_keys:
+        if old.expires_at is not None and old.expires_at <= now:
+            continue
+        until = min(old.expires_at, expires) if old.expires_at is not None else expires
+        kept.append(old.model_copy(update={"expires_at": until}))
+    updated = PlatformSnapshot.model_validate(
+        {
+            **snapshot.model_dump(exclude={"event_id", "occurred_at"}),
+            "api_keys": [*kept, stored] if grace.total_seconds() > 0 else [stored],
+            "change": PlatformChange.KEY_ROTATED,
+            "webhook_secret_version": snapshot.webhook_secret_version + 1,
+            "occurred_at": now,
+        }
+    )
+    return updated, key
+
+
+def in_grace(snapshot: PlatformSnapshot, now: datetime) -> bool:
+    """Whether a previous key (and so the previous webhook secret) is still valid."""
+    return any(k.expires_at is not None and k.expires_at > now for k in snapshot.api_keys)
