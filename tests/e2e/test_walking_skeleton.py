@@ -10,6 +10,8 @@ import httpx
 import pytest
 
 from deploy.local import stack as local_stack
+from services.audit.adapters.client import AuditClient
+from services.audit.log.keys import load_signer
 from tests.e2e.conftest import Stack
 from tests.support import intake as intake_client
 from tests.support.infra import require_kafka
@@ -47,11 +49,16 @@ def matches(matcher: str, pdq: str, md5: str) -> list[list[dict[str, object]]]:
     return [result["matches"] for result in response.json()["results"]]
 
 
-def audit_entries(data_dir: Path, namespace: str) -> list[dict[str, object]]:
-    path = data_dir / "audit" / namespace / "entries.jsonl"
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text().splitlines()]
+def audit_entries(stack: Stack) -> list[dict[str, object]]:
+    """Every checkpointed audit entry, read with the auditor key (signature checked)."""
+    audit = stack["audit"]
+    verifier = load_signer(Path(audit.env["HAVEN_AUDIT_SIGNING_KEY_FILE"])).verifier
+    client = AuditClient(audit.url, verifier)
+    try:
+        rows = client.all_entries(token=audit.env["HAVEN_AUDITOR_TOKEN"])
+    finally:
+        client.close()
+    return [row["entry"] for row in rows]
 
 
 def test_submitted_case_matches_within_radius_and_is_audited(stack: Stack) -> None:
@@ -76,7 +83,7 @@ def test_submitted_case_matches_within_radius_and_is_audited(stack: Stack) -> No
 
     def audited() -> set[str]:
         topics = set()
-        for entry in audit_entries(stack.data_dir, stack.namespace):
+        for entry in audit_entries(stack):
             event = entry.get("event") or {}
             if isinstance(event, dict) and md5 in json.dumps(event):
                 topics.add(str(entry["topic"]).removeprefix(stack.namespace + "."))
