@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Response
 
-from services.intake.api.deps import PowDep
+from services.intake.api.deps import PowDep, limit_reads
 from services.intake.api.models import PowChallenge
 
 router = APIRouter(prefix="/v1", tags=["proof-of-work"])
 
 
-@router.get("/challenge", response_model=PowChallenge)
+@router.get("/challenge", response_model=PowChallenge, dependencies=[Depends(limit_reads)])
 async def get_challenge(pow_: PowDep, response: Response) -> PowChallenge:
     """A fresh ALTCHA challenge (SHA-256, signed, expiring)."""
     response.headers["Cache-Control"] = "no-store"
