@@ -3,6 +3,12 @@ disabling, and who may read what."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import httpx
 import pytest
 
@@ -11,6 +17,7 @@ from tests.integration.test_distributor_support import (  # noqa: F401 - fixture
     haven_factory_fixture,
     haven_fixture,
 )
+from tests.support.services import ROOT
 from tests.support.wait import wait_until
 
 pytestmark = pytest.mark.integration
@@ -152,3 +159,34 @@ def test_a_platform_reads_only_its_own_record(haven: Haven) -> None:
     assert other.status_code == 403
     assert httpx.get(f"{haven.url}/v1/platforms/beta", timeout=10).status_code == 401
     assert httpx.get(f"{haven.url}/v1/feed", timeout=10).status_code == 401
+
+
+def test_haven_platforms_cli_adds_lists_rotates_and_disables(haven: Haven, tmp_path: Path) -> None:
+    token_file = tmp_path / "admin-token"
+    token_file.write_text(haven.admin_token + "\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HAVEN_")}
+
+    def haven_cli(*args: str, token: bool = True) -> subprocess.CompletedProcess[str]:
+        extra = ["--url", haven.url, *(["--token-file", str(token_file)] if token else [])]
+        return subprocess.run(
+            [sys.executable, "-m", "services.cli", "platforms", *args, *extra],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    added = haven_cli("add", "cli-shop", "--name", "CLI Shop", "--signals", "md5,pdq")
+    assert added.returncode == 0, added.stderr
+    key = json.loads(added.stdout)["api_key"]
+    listed = haven_cli("list")
+    assert listed.returncode == 0 and "cli-shop" in listed.stdout and key not in listed.stdout
+    rotated = haven_cli("rotate-key", "cli-shop", "--grace-period-s", "0")
+    assert rotated.returncode == 0 and json.loads(rotated.stdout)["api_key"] != key
+    assert haven_cli("disable", "cli-shop").returncode == 0
+    assert json.loads(haven_cli("list").stdout)[0]["enabled"] is False
+    refused = haven_cli("list", token=False)
+    assert refused.returncode != 0 and "HAVEN_ADMIN_TOKEN" in refused.stderr
+    unknown = haven_cli("disable", "nope")
+    assert unknown.returncode == 1 and "platform_not_found" in unknown.stderr
