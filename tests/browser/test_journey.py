@@ -28,7 +28,7 @@ from schemas.events import (
 from schemas.signals import SignalType
 from schemas.topics import qualified
 from services.common.kafka import EventProducer
-from tests.browser.conftest import RecordedPage
+from tests.browser.conftest import ARTIFACTS, RecordedPage
 from tests.browser.page import assert_no_file_left, open_page, pick_files, review_items
 from tests.support.intake import case_status
 from tests.support.services import ServiceProcess
@@ -204,6 +204,7 @@ def test_open_check_add_withdraw_and_come_back(
     later.fill("#lookup-secret", "not-the-secret")
     later.click("#lookup-form button[type=submit]")
     expect(later.locator("#lookup-status")).to_contain_text("could not find a case")
+    later.screenshot(path=str(ARTIFACTS / "9-lookup-wrong-secret.png"), full_page=True)
     later.set_input_files("#lookup-file", str(saved))
     expect(later.locator("#lookup-secret")).to_have_value(secret)
     later.click("#lookup-form button[type=submit]")

@@ -9,11 +9,14 @@
 
 import { sha256Into } from "./sha256.js";
 
+const DEFAULT_MAX_NUMBER = 1_000_000;
+
 /**
  * @typedef {object} Challenge
  * @property {string} algorithm   "SHA-256"
  * @property {string} challenge   hex digest to find
- * @property {number} maxnumber   upper bound of the search
+ * @property {number} [maxnumber]  upper bound of the search
+ * @property {number} [maxNumber]  the same, as some ALTCHA servers spell it
  * @property {string} salt
  * @property {string} signature
  */
@@ -29,7 +32,9 @@ export function solveSha256(challenge, options = {}) {
   }
   const target = String(challenge.challenge).toLowerCase();
   const prefix = new TextEncoder().encode(challenge.salt);
-  const max = Math.max(0, Math.floor(Number(challenge.maxnumber) || 0));
+  // ALTCHA servers spell it "maxnumber" (v1 JSON) or "maxNumber"; 1e6 is ALTCHA's default.
+  const declared = challenge.maxnumber ?? challenge.maxNumber ?? DEFAULT_MAX_NUMBER;
+  const max = Math.max(0, Math.floor(Number(declared) || 0));
   const every = options.progressEvery ?? 20000;
   // Room for the salt, up to 16 digits and SHA-256 padding.
   const buffer = new Uint8Array(Math.ceil((prefix.length + 16 + 9) / 64) * 64 + 64);
