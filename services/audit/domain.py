@@ -11,8 +11,9 @@
   "sha256": hex}}``: its size and digest, never the raw bytes. A key that is not UTF-8 is
   decoded with U+FFFD replacements. A tombstone (no value) is recorded with event ``null``.
   Message headers are not part of an entry.
-- When to sign a checkpoint: after ``every_entries`` new entries, or ``interval_s`` after
-  the last checkpoint if anything was appended since.
+- When to sign a checkpoint: after ``every_entries`` unsigned entries, or once entries have
+  waited ``interval_s`` unsigned (the worker measures from when the latest checkpoint last
+  covered everything, so an idle log is not re-signed and a new entry waits at most that).
 """
 
 from __future__ import annotations

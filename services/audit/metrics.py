@@ -1,6 +1,12 @@
 """Every metric the audit service exports, declared against its own registry.
 
 Labels stay bounded: topic names only (never keys, case numbers or fingerprints).
+
+Checkpoint freshness: ``haven_audit_last_checkpoint_timestamp_seconds`` is the last time the
+latest checkpoint was known to cover every entry (signed, or checked with nothing new to
+sign), so an idle log stays fresh and a log whose entries wait unsigned goes stale; the
+``AuditCheckpointStale`` alert is built on it. ``haven_audit_seconds_since_checkpoint`` is
+the same age, ready to graph.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ class AuditMetrics:
     entries: Counter
     tree_size: Gauge
     seconds_since_checkpoint: Gauge
+    last_checkpoint_timestamp: Gauge
     checkpoints: Counter
     append_latency: Histogram
     append_batch_entries: Histogram
@@ -43,7 +50,12 @@ class AuditMetrics:
             ),
             seconds_since_checkpoint=Gauge(
                 "haven_audit_seconds_since_checkpoint",
-                "Seconds since the last checkpoint was signed",
+                "Seconds since the latest checkpoint was last known to cover every entry",
+                registry=registry,
+            ),
+            last_checkpoint_timestamp=Gauge(
+                "haven_audit_last_checkpoint_timestamp_seconds",
+                "Unix time the latest checkpoint was last known to cover every entry",
                 registry=registry,
             ),
             checkpoints=Counter(

@@ -175,11 +175,20 @@ class AuditWorker:
         due = self._policy.due(
             size=size, signed_size=self._signed_size, seconds_since_signed=elapsed
         )
-        if not (due or (force and size != self._signed_size)):
+        if size == self._signed_size:
+            self._fresh()
+            return
+        if not (due or force):
             return
         self.log.sign_checkpoint()
-        self._signed_size, self._signed_at = size, time.monotonic()
+        self._signed_size = size
+        self._fresh()
         self._metrics.checkpoints.inc()
+
+    def _fresh(self) -> None:
+        """The latest checkpoint covers every entry as of now."""
+        self._signed_at = time.monotonic()
+        self._metrics.last_checkpoint_timestamp.set(time.time())
 
     def _publish(self) -> None:
         """Publish the latest checkpoint unless it already was (or one is in flight)."""
