@@ -208,8 +208,10 @@ class DeliveryRecorded(Event):
 class WebhookBatchFailed(Event):
     """A webhook batch that exhausted its attempts (``haven.webhooks.dlq.v1``).
 
-    It carries the entries so an operator can replay them; the platform's delivery cursor does
-    not move past it until it is delivered or explicitly skipped, so nothing is lost.
+    It carries the entries so an operator can replay them. The platform's webhook cursor moves
+    on past it (a failed ``DeliveryRecorded`` marks the batch), so one rejected batch never
+    freezes later additions and withdrawals; nothing is lost, because the entries are here
+    and the platform's pull feed always serves the latest state of every key.
     """
 
     type: Literal["WebhookBatchFailed"] = "WebhookBatchFailed"
