@@ -5,8 +5,14 @@ batch, and auditors' proof requests must stay fast as the log grows. The ceiling
 row is a plain append-only file written with the same bytes and the same
 write+fdatasync per batch, so the gap shows what the Merkle log itself costs.
 
-Run: ``.venv/bin/python bench/audit.py [--quick] [--dir DIR]``. Prints a table, then a
-JSON summary (also written to bench/results/audit.json).
+Two rows measure the wired service path rather than the bare log: ``service path`` feeds
+Kafka-shaped messages (JSON bytes, coordinates) through the worker's ``entry_of`` and
+``AuditLog.append`` with positions, batch 1000, no broker; ``--kafka BOOTSTRAP`` adds
+``kafka -> log``: the real ``AuditWorker`` catching up on N messages pre-produced to a
+fresh namespace on a real broker (consume, decode, append, fsync, checkpoints).
+
+Run: ``.venv/bin/python bench/audit.py [--quick] [--dir DIR] [--kafka 127.0.0.1:19092]``.
+Prints a table, then a JSON summary (also written to bench/results/audit.json).
 """
 
 from __future__ import annotations
@@ -19,13 +25,17 @@ import random
 import shutil
 import statistics
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+from services.audit.domain import SourceMessage, entry_of
 from services.audit.log.entry import Entry
+from services.audit.log.keys import keygen
 from services.audit.log.merkle import MerkleTree, leaf_hash, verify_consistency, verify_inclusion
 from services.audit.log.note import Signer
+from services.audit.log.storage import TopicPartition
 from services.audit.log.tlog import AuditLog
 
 RESULTS = Path(__file__).parent / "results" / "audit.json"
@@ -88,6 +98,67 @@ def bench_ceiling(path: Path, batch: int, total: int, budget_s: float) -> dict[s
     return {"entries": done, "seconds": elapsed, "per_s": done / elapsed}
 
 
+def bench_service_path(
+    directory: Path, batch: int, total: int, budget_s: float
+) -> dict[str, float]:
+    """Entries/s from Kafka-shaped messages through the worker's mapping and append."""
+    values = [json.dumps(make_entry(i).event).encode() for i in range(batch)]
+    done = 0
+    with AuditLog(directory, signer=SIGNER) as log:
+        start = time.perf_counter()
+        while done < total and time.perf_counter() - start < budget_s:
+            now_ms = int(time.time() * 1000)
+            messages = [
+                SourceMessage("haven.hashlist.v1", 0, done + i, b"pdq:k", values[i], now_ms)
+                for i in range(batch)
+            ]
+            entries = [entry_of(m, appended_at_ms=now_ms) for m in messages]
+            log.append(entries, {TopicPartition("haven.hashlist.v1", 0): done + batch})
+            done += batch
+        elapsed = time.perf_counter() - start
+    return {"entries": done, "seconds": elapsed, "per_s": done / elapsed}
+
+
+def bench_kafka(bootstrap: str, directory: Path, total: int) -> dict[str, float]:
+    """The real AuditWorker catching up on ``total`` messages already on a real broker."""
+    from schemas.bootstrap import ensure_topics
+    from schemas.topics import all_topics
+    from services.audit.metrics import AuditMetrics
+    from services.audit.settings import AuditSettings
+    from services.audit.worker import AuditWorker
+    from services.common.kafka import EventProducer
+
+    namespace = f"bench{os.getpid()}{random.randrange(10**6)}"
+    ensure_topics(bootstrap, all_topics(), namespace=namespace)
+    producer = EventProducer(bootstrap)
+    topic = f"{namespace}.haven.hashlist.v1"
+    futures = [
+        producer.produce(topic, f"pdq:{i}", json.dumps(make_entry(i).event).encode())
+        for i in range(total)
+    ]
+    for future in futures:
+        future.result(timeout=120)
+    keygen(name="bench.haven/audit", path=directory / "key")
+    settings = AuditSettings(
+        kafka_bootstrap=bootstrap,
+        kafka_namespace=namespace,
+        log_dir=directory / "log",
+        signing_key_file=directory / "key",
+    )
+    worker = AuditWorker(settings, AuditMetrics.create(), producer)
+    thread = threading.Thread(target=worker.run, daemon=True)
+    start = time.perf_counter()
+    thread.start()
+    while worker.log.size < total and time.perf_counter() - start < 300:
+        time.sleep(0.05)
+    elapsed = time.perf_counter() - start
+    done = worker.log.size
+    worker.stop()
+    thread.join(30)
+    producer.close()
+    return {"entries": done, "seconds": elapsed, "per_s": done / elapsed}
+
+
 def _percentiles(samples: list[float]) -> dict[str, float]:
     qs = statistics.quantiles(samples, n=100, method="inclusive")
     return {"p50_us": qs[49] * 1e6, "p99_us": qs[98] * 1e6}
@@ -135,6 +206,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller sizes (CI smoke run)")
     parser.add_argument("--dir", type=Path, help="where to write logs (default: a temp dir)")
+    parser.add_argument("--kafka", help="bootstrap of a real broker for the kafka -> log row")
     args = parser.parse_args()
     scale = 10 if args.quick else 1
     base = Path(tempfile.mkdtemp(prefix="audit-bench-", dir=args.dir))
@@ -152,6 +224,13 @@ def main() -> None:
                 (f"append batch={batch}", f"{log['per_s']:,.0f}/s", f"{ceiling['per_s']:,.0f}/s")
             )
         summary["appends"] = appends
+        wired = bench_service_path(base / "service", 1000, 200_000 // scale, 30.0)
+        summary["service_path"] = wired
+        rows.append(("service path batch=1000", f"{wired['per_s']:,.0f}/s", ""))
+        if args.kafka:
+            through = bench_kafka(args.kafka, base, 100_000 // scale)
+            summary["kafka_to_log"] = through
+            rows.append((f"kafka -> log {through['entries']:,}", f"{through['per_s']:,.0f}/s", ""))
 
         t = time.perf_counter()
         with AuditLog(base / "log-1000", signer=SIGNER) as reopened_log:
