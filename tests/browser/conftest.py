@@ -55,7 +55,7 @@ class RecordedPage:
         return path
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def intake(
     kafka_bootstrap: str, redis_url: str, topics: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ServiceProcess]:
@@ -78,7 +78,7 @@ def playwright() -> Iterator[Playwright]:
         yield driver
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     """Headless Chromium; Playwright gives every launch a fresh, temporary profile."""
     browser = playwright.chromium.launch(
