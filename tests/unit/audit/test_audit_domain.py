@@ -16,7 +16,9 @@ from services.audit.domain import (
     is_audited,
 )
 from services.audit.log.entry import Entry
+from services.audit.log.keys import keygen
 from services.audit.settings import AuditSettings
+from services.audit.worker import load_log_signer
 
 
 @pytest.mark.parametrize(
@@ -106,3 +108,19 @@ def test_signing_key_is_required_outside_development(monkeypatch: pytest.MonkeyP
 def test_auditor_token_placeholder_is_refused_outside_development() -> None:
     with pytest.raises(ValidationError, match="auditor_token"):
         AuditSettings(env="production", signing_key_file=Path("/k"))
+
+
+def test_development_generates_one_key_and_reuses_it(tmp_path: Path) -> None:
+    settings = AuditSettings(env="development", data_dir=tmp_path)
+    first = load_log_signer(settings)
+    assert load_log_signer(settings).key == first.key
+    assert settings.resolved_signing_key_file.stat().st_mode & 0o777 == 0o600
+
+
+def test_origin_must_be_the_key_name(tmp_path: Path) -> None:
+    keygen(name="haven.example/audit", path=tmp_path / "k")
+    ok = AuditSettings(signing_key_file=tmp_path / "k", origin="haven.example/audit")
+    assert load_log_signer(ok).name == "haven.example/audit"
+    wrong = AuditSettings(signing_key_file=tmp_path / "k", origin="haven.other/audit")
+    with pytest.raises(ValueError, match="origin"):
+        load_log_signer(wrong)
