@@ -30,23 +30,18 @@ half planted within 31 of a banked hash, half random; exact recall 1.0 everywher
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from services.matcher.index.bits import (
-    Words,
-    extract_slice,
-    flip_masks,
-    hamming_to,
-    slice_widths,
-)
+from services.matcher.index import kernels
+from services.matcher.index.bits import Words, extract_slice, flip_masks, slice_widths
 
 Rows = npt.NDArray[np.int64]
 Distances = npt.NDArray[np.uint32]
 DEFAULT_RADIUS = 31
-_SCAN_CHUNK = 1 << 18
 
 
 @dataclass(frozen=True)
@@ -70,10 +65,12 @@ class PdqIndex:
         flips = radius // tables
         masks = [flip_masks(w, flips) for w in self._widths]
         bases = np.cumsum([0, *[1 << w for w in self._widths[:-1]]])
+        self._flips = flips
+        self._starts_arr = np.array(self._starts, dtype=np.int64)
+        self._widths_arr = np.array(self._widths, dtype=np.int64)
         self._probe_table = np.concatenate(
-            [np.full(len(m), t, dtype=np.intp) for t, m in enumerate(masks)]
+            [np.full(len(m), t, dtype=np.int64) for t, m in enumerate(masks)]
         )
-        self._probe_base = bases[self._probe_table].astype(np.int64)
         self._probe_mask = np.concatenate(masks).astype(np.int64)
         self._table_base = bases.astype(np.int64)
         self._bucket_start = np.zeros(sum(1 << w for w in self._widths) + 1, dtype=np.int32)
@@ -177,29 +174,16 @@ class PdqIndex:
     def search(self, query: Words, radius: int | None = None) -> PdqHits:
         """Every live row within ``radius`` (default: the index radius) of one query hash."""
         radius = self.radius if radius is None else radius
-        query = np.asarray(query, dtype=np.uint64).reshape(4)
+        query = np.ascontiguousarray(query, dtype=np.uint64).reshape(4)
         if radius > self.radius:
             return self._scan(query, radius, 0, self._size)
-        value = (
-            (int(query[0]) << 192) | (int(query[1]) << 128) | (int(query[2]) << 64) | int(query[3])
-        )
-        keys = np.array(
-            [
-                (value >> (256 - s - w)) & ((1 << w) - 1)
-                for s, w in zip(self._starts, self._widths, strict=True)
-            ],
-            dtype=np.int64,
-        )
-        buckets = self._probe_base + (keys[self._probe_table] ^ self._probe_mask)
-        begin = self._bucket_start[buckets]
-        lengths = self._bucket_start[buckets + 1] - begin
-        ends = np.cumsum(lengths)
-        total = int(ends[-1])
-        positions = np.arange(total, dtype=np.int64) + np.repeat(begin - ends + lengths, lengths)
-        rows = self._postings[positions].astype(np.intp)
-        distances = hamming_to(np.take(self._words, rows, axis=0), query)
-        near = distances <= radius
-        hits = _live_unique(rows[near], distances[near], self._alive)
+        hits = _collect(
+            lambda rows, distances: kernels.mih_search(
+                query, radius, self._flips, self._starts_arr, self._widths_arr,
+                self._table_base, self._probe_table, self._probe_mask,
+                self._bucket_start, self._postings, self._words, self._alive, rows, distances,
+            )
+        )  # fmt: skip
         if self._indexed < self._size:
             tail = self._scan(query, radius, self._indexed, self._size)
             hits = PdqHits(
@@ -214,25 +198,21 @@ class PdqIndex:
         return [self.search(q, radius) for q in queries]
 
     def _scan(self, query: Words, radius: int, first: int, last: int) -> PdqHits:
-        """Exact brute force over rows ``[first, last)``, in cache-sized chunks."""
-        found_rows: list[Rows] = []
-        found_distances: list[Distances] = []
-        for start in range(first, last, _SCAN_CHUNK):
-            stop = min(start + _SCAN_CHUNK, last)
-            distances = hamming_to(self._words[start:stop], query)
-            near = np.flatnonzero((distances <= radius) & self._alive[start:stop])
-            found_rows.append(near.astype(np.int64) + start)
-            found_distances.append(distances[near])
-        if not found_rows:
-            return PdqHits(np.empty(0, dtype=np.int64), np.empty(0, dtype=np.uint32))
-        return PdqHits(np.concatenate(found_rows), np.concatenate(found_distances))
+        """Exact brute force over rows ``[first, last)``."""
+        return _collect(
+            lambda rows, distances: kernels.scan(
+                query, radius, first, last, self._words, self._alive, rows, distances
+            )
+        )
 
 
-def _live_unique(rows: Rows, distances: Distances, alive: npt.NDArray[np.bool_]) -> PdqHits:
-    """Drop removed rows and the duplicates a row produces when several slices agree."""
-    keep = alive[rows]
-    rows, distances = rows[keep], distances[keep]
-    if len(rows) > 1:
-        rows, first = np.unique(rows, return_index=True)
-        distances = distances[first]
-    return PdqHits(rows, distances)
+def _collect(kernel: Callable[[Rows, Rows], int], capacity: int = 256) -> PdqHits:
+    """Run a kernel into output arrays, growing them once if it found more than fit."""
+    rows = np.empty(capacity, dtype=np.int64)
+    distances = np.empty(capacity, dtype=np.int64)
+    found = kernel(rows, distances)
+    if found < 0:
+        rows = np.empty(-found, dtype=np.int64)
+        distances = np.empty(-found, dtype=np.int64)
+        found = kernel(rows, distances)
+    return PdqHits(rows[:found], distances[:found].astype(np.uint32))

@@ -1,0 +1,139 @@
+"""The compiled inner loops of the PDQ index (numba, compiled once and cached on disk).
+
+One query is one pass: for every probe, read the bucket's postings and, for each candidate,
+XOR + popcount its four words against the query right away, keeping it only if it is within
+the radius. No intermediate arrays, no Python per candidate. A row close to the query shows
+up in every table whose slice is within the flip budget; it is kept only from the *first*
+such table, checked on the few true matches only, so results need no sort or set.
+
+The numpy pipeline these replace spent its time materialising candidate arrays (positions,
+rows, gathered words, distances: ~1.3 ms a query at 10M clustered, see ``pdq.py``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+from numba import njit
+
+U64 = npt.NDArray[np.uint64]
+I32 = npt.NDArray[np.int32]
+I64 = npt.NDArray[np.int64]
+
+
+@njit(cache=True, inline="always")
+def _popcount(x: np.uint64) -> np.uint64:
+    x = x - ((x >> np.uint64(1)) & np.uint64(0x5555555555555555))
+    x = (x & np.uint64(0x3333333333333333)) + ((x >> np.uint64(2)) & np.uint64(0x3333333333333333))
+    x = (x + (x >> np.uint64(4))) & np.uint64(0x0F0F0F0F0F0F0F0F)
+    return (x * np.uint64(0x0101010101010101)) >> np.uint64(56)
+
+
+@njit(cache=True, inline="always")
+def _distance(words: U64, row: int, query: U64) -> int:
+    return int(
+        _popcount(words[row, 0] ^ query[0])
+        + _popcount(words[row, 1] ^ query[1])
+        + _popcount(words[row, 2] ^ query[2])
+        + _popcount(words[row, 3] ^ query[3])
+    )
+
+
+@njit(cache=True, inline="always")
+def _slice_of(w: U64, start: int, width: int) -> int:
+    """Bits ``[start, start + width)`` of a 256-bit hash held as 4 big-endian-ordered words."""
+    word = start // 64
+    offset = start % 64
+    if offset + width <= 64:
+        return int((w[word] >> np.uint64(64 - offset - width)) & np.uint64((1 << width) - 1))
+    high_bits = 64 - offset
+    low_bits = width - high_bits
+    high = (w[word] & np.uint64((1 << high_bits) - 1)) << np.uint64(low_bits)
+    return int(high | (w[word + 1] >> np.uint64(64 - low_bits)))
+
+
+@njit(cache=True)
+def mih_search(
+    query: U64,
+    radius: int,
+    flips: int,
+    starts: I64,
+    widths: I64,
+    table_base: I64,
+    probe_table: I64,
+    probe_mask: I64,
+    bucket_start: I32,
+    postings: I32,
+    words: U64,
+    alive: npt.NDArray[np.bool_],
+    out_rows: I64,
+    out_distances: I64,
+) -> int:
+    """Live rows within ``radius`` of ``query`` found through the tables; returns their count,
+    or minus the count needed if the output arrays are too small."""
+    tables = len(starts)
+    keys = np.empty(tables, dtype=np.int64)
+    for t in range(tables):
+        keys[t] = _slice_of(query, starts[t], widths[t])
+    # Three passes, each a loop of independent loads the CPU can keep many of in flight:
+    # bucket bounds, then postings, then candidate rows (see the module docstring).
+    probes = len(probe_table)
+    begins = np.empty(probes, dtype=np.int64)
+    ends = np.empty(probes, dtype=np.int64)
+    total = 0
+    for p in range(probes):
+        bucket = table_base[probe_table[p]] + (keys[probe_table[p]] ^ probe_mask[p])
+        begins[p] = bucket_start[bucket]
+        ends[p] = bucket_start[bucket + 1]
+        total += ends[p] - begins[p]
+    candidates = np.empty(total, dtype=np.int32)
+    origin = np.empty(total, dtype=np.int8)
+    n = 0
+    for p in range(probes):
+        t = probe_table[p]
+        for i in range(begins[p], ends[p]):
+            candidates[n] = postings[i]
+            origin[n] = t
+            n += 1
+    found = 0
+    for c in range(total):
+        row = candidates[c]
+        distance = _distance(words, row, query)
+        if distance > radius or not alive[row]:
+            continue
+        first = True  # reported only by the first table that can see it
+        for earlier in range(origin[c]):
+            near = _slice_of(words[row], starts[earlier], widths[earlier]) ^ keys[earlier]
+            if _popcount(np.uint64(near)) <= flips:
+                first = False
+                break
+        if not first:
+            continue
+        if found < len(out_rows):
+            out_rows[found] = row
+            out_distances[found] = distance
+        found += 1
+    return found if found <= len(out_rows) else -found
+
+
+@njit(cache=True)
+def scan(
+    query: U64,
+    radius: int,
+    first: int,
+    last: int,
+    words: U64,
+    alive: npt.NDArray[np.bool_],
+    out_rows: I64,
+    out_distances: I64,
+) -> int:
+    """Exact brute force over rows ``[first, last)``; same return convention as mih_search."""
+    found = 0
+    for row in range(first, last):
+        distance = _distance(words, row, query)
+        if distance <= radius and alive[row]:
+            if found < len(out_rows):
+                out_rows[found] = row
+                out_distances[found] = distance
+            found += 1
+    return found if found <= len(out_rows) else -found
