@@ -53,6 +53,10 @@ class HashListView:
     def __len__(self) -> int:
         return self._index.size()
 
+    def warm_up(self) -> None:
+        """Run one lookup of each kind on an empty index (compiles the search kernels)."""
+        SignalIndex().match_pdq("0" * 64)
+
     def count(self, signal: SignalType) -> int:
         """Active entries of one signal."""
         return self._index.count(signal)

@@ -54,6 +54,9 @@ class IndexWorker:
         return self.loop.ready
 
     def run(self) -> None:
+        # Compile (or load from the on-disk cache) the index kernels before reading the
+        # topic, so the first platform request after /readyz is not the one paying for it.
+        self.view.warm_up()
         self.loop.run()
 
     def stop(self) -> None:
