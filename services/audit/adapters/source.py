@@ -85,6 +85,19 @@ class KafkaSource:
         recent = self._discovered_at is not None and now - self._discovered_at < self._interval
         if recent and not force:
             return 0
+        try:
+            fresh = self._new_partitions(stored)
+        except KafkaException as exc:  # broker away: stay unready, try again next round
+            log.warning("audit topic discovery failed", extra={"error": str(exc)})
+            return 0
+        if fresh:
+            self._consumer.incremental_assign(fresh)
+            self._assigned.update(TopicPartition(p.topic, p.partition) for p in fresh)
+            log.info("audit partitions assigned", extra={"partitions": len(fresh)})
+        self._discovered_at = now
+        return len(fresh)
+
+    def _new_partitions(self, stored: Mapping[TopicPartition, int]) -> list[KafkaPartition]:
         metadata = self._consumer.list_topics(timeout=10)
         fresh: list[KafkaPartition] = []
         for name, topic in metadata.topics.items():
@@ -103,12 +116,7 @@ class KafkaSource:
                 )
                 self._next[tp] = low if start is None else start
                 self._targets[tp] = high
-        if fresh:
-            self._consumer.incremental_assign(fresh)
-            self._assigned.update(TopicPartition(p.topic, p.partition) for p in fresh)
-            log.info("audit partitions assigned", extra={"partitions": len(fresh)})
-        self._discovered_at = now
-        return len(fresh)
+        return fresh
 
     def poll(self, max_messages: int, timeout: float) -> list[SourceMessage]:
         """Up to ``max_messages`` messages, waiting at most ``timeout`` for the first."""
