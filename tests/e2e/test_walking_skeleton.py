@@ -42,9 +42,30 @@ def open_case(intake: str, pdq: str, md5: str) -> dict[str, object]:
     return created
 
 
+PLATFORM_KEYS: dict[str, str] = {}  # matcher URL -> a platform API key accepted there
+
+
+@pytest.fixture(autouse=True)
+def platform_key(stack: Stack) -> None:
+    """The matcher needs a platform key: onboard one through the distributor's admin API."""
+    if stack.url("matcher") in PLATFORM_KEYS:
+        return
+    response = httpx.post(
+        f"{stack.url('distributor')}/v1/platforms",
+        json={"id": f"skeleton-{random.randbytes(3).hex()}", "name": "Walking skeleton"},
+        headers={"Authorization": f"Bearer {stack['distributor'].env['HAVEN_ADMIN_TOKEN']}"},
+        timeout=30,
+    )
+    assert response.status_code == 201, response.text
+    PLATFORM_KEYS[stack.url("matcher")] = response.json()["api_key"]
+
+
 def matches(matcher: str, pdq: str, md5: str) -> list[list[dict[str, object]]]:
     body = {"signals": [{"type": "pdq", "value": pdq}, {"type": "md5", "value": md5}]}
-    response = httpx.post(f"{matcher}/v1/match", json=body, timeout=30)
+    headers = {"Authorization": f"Bearer {PLATFORM_KEYS[matcher]}"}
+    response = httpx.post(f"{matcher}/v1/match", json=body, headers=headers, timeout=30)
+    if response.status_code == 401:  # the matcher has not read the new platform yet
+        return [[], []]
     assert response.status_code == 200, response.text
     return [result["matches"] for result in response.json()["results"]]
 
