@@ -49,7 +49,17 @@ def read_hash_list(bootstrap: str, topic: str, registry: HashRegistry) -> int:
             for msg in consumer.consume(1000, timeout=0.5):
                 if msg.error() or msg.value() is None:
                     continue
-                registry.load(HashListEntry.model_validate_json(msg.value() or b""))
+                try:
+                    entry = HashListEntry.model_validate_json(msg.value() or b"")
+                except ValidationError:
+                    # Not written by the registry (it writes only validated entries): someone
+                    # else's poison. It holds no state of ours, so skip it rather than stall.
+                    log.error(
+                        "unreadable hash-list entry skipped",
+                        extra={"partition": msg.partition(), "offset": msg.offset()},
+                    )
+                    continue
+                registry.load(entry)
                 count += 1
             for tp in consumer.position([TopicPartition(topic, p) for p in remaining]):
                 if tp.offset >= ends[tp.partition]:

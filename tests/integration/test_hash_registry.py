@@ -78,3 +78,32 @@ def test_redelivered_submission_is_not_double_counted_and_state_survives_a_crash
     assert sorted(e.sequence for e in final) == [1, 2, 3, 4, 5, 6]
     latest = {e.key: e for e in sorted(final, key=lambda e: e.sequence)}
     assert all(e.status is EntryStatus.ACTIVE and e.holders == ["case-2"] for e in latest.values())
+
+
+def test_poison_on_the_hash_list_does_not_stop_a_restarted_registry(
+    kafka_bootstrap: str, distributor: tuple[ServiceProcess, str]
+) -> None:
+    service, namespace = distributor
+    producer = EventProducer(kafka_bootstrap)
+    submissions = qualified("haven.submissions.v1", namespace)
+    image = ImageMedia(pdq="e" * 64, quality=90, md5="f" * 32)
+    try:
+        producer.send(qualified("haven.hashlist.v1", namespace), b"poison", b"\x00not an entry")
+        service.kill()
+        service.start().wait_ready()
+        opened = CaseOpened(case_id="case-9", items=[MediaItem(media_id="m1", media=image)])
+        producer.send(submissions, opened.case_id, opened)
+
+        def two() -> list[HashListEntry] | None:
+            topic = qualified("haven.hashlist.v1", namespace)
+            found = [
+                HashListEntry.model_validate_json(m.value() or b"")
+                for m in read_topic(kafka_bootstrap, topic, expect=3, timeout=5)
+                if m.key() != b"poison"
+            ]
+            return found if len(found) == 2 else None
+
+        found = wait_until(two, timeout=60, what="the restarted registry to add two entries")
+    finally:
+        producer.close()
+    assert {e.status for e in found} == {EntryStatus.ACTIVE}
