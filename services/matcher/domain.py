@@ -53,6 +53,12 @@ class HashListView:
     def __len__(self) -> int:
         return self._index.size()
 
+    def begin_bulk_load(self) -> None:
+        self._index.begin_bulk_load()
+
+    def end_bulk_load(self) -> None:
+        self._index.end_bulk_load()
+
     def warm_up(self) -> None:
         """Run one lookup of each kind on an empty index (compiles the search kernels)."""
         SignalIndex().match_pdq("0" * 64)

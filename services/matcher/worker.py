@@ -3,6 +3,11 @@ then follows its tail. Each instance uses its own consumer group and commits not
 lives in memory and is always rebuilt from the compacted topic, so a matcher killed with
 SIGKILL comes back with the same index (the topic is the snapshot).
 
+Start-up is a bulk load: entries are appended without building the multi-index tables, which
+are built once when the consumer has caught up (merging every 4,096 entries instead copies
+the postings each time: 82 us/entry at 300k entries vs 28 us/entry in bulk, and quadratic).
+``ready`` waits for that build, so ``/readyz`` stays 503 until the index is whole.
+
 An entry the index cannot hold (a vPDQ entry none of whose frames has quality >= 50) raises
 ``ValueError``, which the consumer loop retries and then dead-letters; the loop carries on.
 """
@@ -29,7 +34,10 @@ class IndexWorker:
         self, settings: MatcherSettings, metrics: MatcherMetrics, producer: EventProducer
     ) -> None:
         self.view = HashListView()
+        self.view.begin_bulk_load()
         self.lock = threading.Lock()
+        self._loaded = threading.Event()
+        self._stopping = threading.Event()
         metrics.watch_index(self.view.count, lambda: self.view.last_sequence)
         self.loop = ConsumerLoop(
             bootstrap=settings.kafka_bootstrap,
@@ -51,13 +59,24 @@ class IndexWorker:
 
     @property
     def ready(self) -> bool:
-        return self.loop.ready
+        return self._loaded.is_set() and self.loop.ready
+
+    def _finish_loading(self) -> None:
+        """Once the consumer has caught up, build the tables over the bulk-loaded entries."""
+        while not self.loop.ready:
+            if self._stopping.wait(0.05):
+                return
+        with self.lock:
+            self.view.end_bulk_load()
+        self._loaded.set()
 
     def run(self) -> None:
         # Compile (or load from the on-disk cache) the index kernels before reading the
         # topic, so the first platform request after /readyz is not the one paying for it.
         self.view.warm_up()
+        threading.Thread(target=self._finish_loading, name="index-load", daemon=True).start()
         self.loop.run()
 
     def stop(self) -> None:
+        self._stopping.set()
         self.loop.stop()

@@ -80,6 +80,7 @@ class PdqIndex:
         self._size = 0  # rows handed out, live or removed
         self._indexed = 0  # rows [0, _indexed) are in the postings, the rest in the tail
         self._live = 0
+        self.defer_merges = False  # bulk load: keep appending to the tail, merge once at the end
 
     def __len__(self) -> int:
         return self._live
@@ -119,13 +120,18 @@ class PdqIndex:
         self._alive[first : first + count] = True
         self._size += count
         self._live += count
-        if self._size - self._indexed > self.tail_limit:
+        if not self.defer_merges and self._size - self._indexed > self.tail_limit:
             self._merge_tail()
         return np.arange(first, first + count, dtype=np.int64)
 
     def add(self, words: Words) -> int:
         """Append one hash; returns its row."""
         return int(self.add_many(words)[0])
+
+    def flush(self) -> None:
+        """Index every tail row now (ends a bulk load; a no-op if the tail is empty)."""
+        if self._indexed < self._size:
+            self._merge_tail()
 
     def remove(self, row: int) -> bool:
         """Withdraw a row: it is never returned again. False if it was not live."""

@@ -70,6 +70,11 @@ class VpdqIndex:
     def __len__(self) -> int:
         return len(self._video_rows)
 
+    @property
+    def frames(self) -> PdqIndex:
+        """The shared frame index (for bulk-load control)."""
+        return self._frames
+
     def add(self, frames: Iterable[tuple[str, int]]) -> int:
         """Bank a video given ``(pdq_hex, quality)`` frames; returns its id."""
         words = prepare_frames(frames)

@@ -120,3 +120,24 @@ def test_hex_round_trip_and_rejection() -> None:
         parse_pdq("xyz")
     with pytest.raises(ValueError, match="not hexadecimal"):
         parse_pdq("g" * 64)
+
+
+def test_bulk_load_defers_merges_then_matches_exactly_like_incremental_adds() -> None:
+    rng = np.random.default_rng(7)
+    bank = clustered_bank(rng, 6000)
+    bulk = PdqIndex(tail_limit=256)
+    bulk.defer_merges = True
+    for row in bank:
+        bulk.add(row)
+    assert bulk.rows_used == len(bank)
+    queries = planted_queries(rng, bank, 2)
+    before = [found(bulk, q) for q in queries]  # answered from the tail while loading
+    bulk.defer_merges = False
+    bulk.flush()
+    bulk.add(flip_bits(bank[0], 3, rng))  # incremental again after the load
+    alive = np.ones(len(bank) + 1, dtype=bool)
+    full = np.concatenate([bank, bulk.words_at(len(bank)).reshape(1, 4)])
+    for query, during in zip(queries, before, strict=True):
+        expected = brute_force(full, alive, query, 31)
+        assert found(bulk, query) == expected
+        assert during == brute_force(bank, alive[:-1], query, 31)
