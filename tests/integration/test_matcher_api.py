@@ -392,6 +392,33 @@ def test_bad_images_get_a_clear_4xx(client: httpx.Client) -> None:
     assert oversized.json()["error"] in {"image_too_large", "body_too_large"}
 
 
+# --------------------------------------------------------------------------- poison
+
+
+def test_poison_hash_list_messages_go_to_the_dlq_and_matching_carries_on(
+    client: httpx.Client,
+    hash_list: HashList,
+    kafka: EventProducer,
+    kafka_bootstrap: str,
+    namespace_of_module: str,
+) -> None:
+    poison_key = f"pdq:{random.randbytes(32).hex()}"
+    kafka.send(hash_list.topic, poison_key, b"{not json")
+    blurry = [VpdqFrame(pdq=random.randbytes(32).hex(), quality=10, timestamp=0.0)]
+    hash_list.put(SignalType.VPDQ, vpdq_digest(blurry), frames=blurry)  # no usable frame
+    md5 = random.randbytes(16).hex()
+    hash_list.put(SignalType.MD5, md5)
+    eventually_matches(client, {"type": "md5", "value": md5})
+
+    dlq = qualified("haven.hashlist.v1.dlq", namespace_of_module)
+
+    def dead_lettered() -> set[str] | None:
+        keys = {(m.key() or b"").decode() for m in read_topic(kafka_bootstrap, dlq, expect=2)}
+        return keys if poison_key in keys and f"vpdq:{vpdq_digest(blurry)}" in keys else None
+
+    wait_until(dead_lettered, timeout=60, what="both poison messages in the DLQ")
+
+
 # --------------------------------------------------------------------------- restart
 
 
