@@ -103,10 +103,12 @@ class MatcherMetrics:
         """The common consumer hooks, with the lag of the hash list also as the index lag."""
         hooks = self.common.consumer_hooks()
         common_lag = hooks.lag
+        behind_by_partition: dict[int, int] = {}
 
         def lag(topic: str, partition: int, behind: int) -> None:
             common_lag(topic, partition, behind)
-            self.index_lag.set(behind)  # haven.hashlist.v1 has one partition
+            behind_by_partition[partition] = behind
+            self.index_lag.set(sum(behind_by_partition.values()))
 
         hooks.lag = lag
         return hooks

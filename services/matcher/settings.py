@@ -1,5 +1,6 @@
 """Matcher settings (env prefix ``HAVEN_MATCHER_``, falling back to ``HAVEN_``)."""
 
+from pathlib import Path
 from typing import ClassVar
 
 from pydantic import Field
@@ -22,3 +23,11 @@ class MatcherSettings(ServiceSettings):
     max_image_pixels: int = 40_000_000
     image_workers: int = Field(2, ge=1, description="images decoded and hashed at once")
     publish_timeout_s: float = 10.0
+    index_snapshot: bool = Field(True, description="keep an index snapshot in data_dir")
+    snapshot_after_replay: int = Field(
+        100_000, ge=0, description="save a snapshot at start-up if this many entries were replayed"
+    )
+
+    @property
+    def snapshot_path(self) -> Path:
+        return self.data_dir / "matcher" / f"{self.kafka_namespace or 'haven'}.index.snapshot"

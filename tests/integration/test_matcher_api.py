@@ -455,3 +455,37 @@ def test_sigkill_restart_comes_back_with_the_same_index(
 
     assert index_answers(client, probes) == before
     assert metric(matcher, "haven_matcher_index_entries") == size_before
+
+
+def test_restart_from_a_snapshot_replays_only_what_came_after(
+    matcher: ServiceProcess, client: httpx.Client, hash_list: HashList
+) -> None:
+    early = [random.randbytes(32).hex() for _ in range(5)]
+    for pdq in early:
+        hash_list.put(SignalType.PDQ, pdq)
+    probes = [{"type": "pdq", "value": flip_bits(p, 12)} for p in early]
+    wait_until(lambda: all(index_answers(client, probes)), timeout=30, what="5 entries")
+
+    matcher.stop()  # a clean shutdown writes the snapshot
+    snapshot = (
+        Path(matcher.env["HAVEN_DATA_DIR"])
+        / "matcher"
+        / (f"{matcher.env['HAVEN_KAFKA_NAMESPACE']}.index.snapshot")
+    )
+    assert snapshot.exists()
+
+    # changes while it is down: one entry withdrawn, one added
+    hash_list.put(SignalType.PDQ, early[0], EntryStatus.WITHDRAWN)
+    late = random.randbytes(32).hex()
+    hash_list.put(SignalType.PDQ, late)
+    matcher.start().wait_ready()
+    assert "index snapshot loaded" in matcher.log_text()
+    late_probe = {"type": "pdq", "value": flip_bits(late, 12)}
+    answers = index_answers(client, [*probes, late_probe])
+    assert answers[0] == []
+    assert all(answers[1:])
+    assert [h["value"] for h in answers[-1]] == [late]
+
+    matcher.kill()  # no snapshot on SIGKILL: the old one plus the replay give the same index
+    matcher.start().wait_ready()
+    assert index_answers(client, [*probes, late_probe]) == answers
