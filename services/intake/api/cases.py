@@ -172,7 +172,8 @@ async def create_case(
             return JSONResponse(replay.body, status_code=replay.status)
     try:
         await spend_pow(request, altcha)
-        opened, snapshot, secret = domain.open_case(list(body.items))
+        # scrypt of the new secret takes ~50 ms of CPU: off the event loop.
+        opened, snapshot, secret = await asyncio.to_thread(domain.open_case, list(body.items))
         await _publish(
             producer,
             settings,
