@@ -61,7 +61,9 @@ class HashListView:
 
     def warm_up(self) -> None:
         """Run one lookup of each kind on an empty index (compiles the search kernels)."""
-        SignalIndex().match_pdq("0" * 64)
+        empty = SignalIndex()
+        empty.match_pdq("0" * 64)  # the multi-index search
+        empty.match_pdq("0" * 64, 64)  # the exact scan (also used for the unindexed tail)
 
     def count(self, signal: SignalType) -> int:
         """Active entries of one signal."""
