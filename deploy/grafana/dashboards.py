@@ -192,7 +192,7 @@ SERVICES = [
                 "Proof-of-work and rate-limit rejections per second",
                 (
                     (
-                        "sum by (reason) (rate(haven_intake_pow_rejections_total[5m]))",
+                        "sum by (reason) (rate(haven_intake_pow_rejected_total[5m]))",
                         "pow {{reason}}",
                     ),
                     ("sum(rate(haven_intake_rate_limited_total[5m]))", "rate limited"),
@@ -227,6 +227,16 @@ SERVICES = [
                 "s",
             ),
             Panel(
+                "Webhook attempts per second by result",
+                (
+                    (
+                        "sum by (platform, result) (rate(haven_webhook_attempts_total[5m]))",
+                        "{{platform}} {{result}}",
+                    ),
+                ),
+                "ops",
+            ),
+            Panel(
                 "Backlog: entries not yet delivered, by platform",
                 (("sum by (platform, channel) (haven_delivery_backlog_entries)", "{{platform}}"),),
             ),
@@ -255,10 +265,14 @@ SERVICES = [
             Panel(
                 "Match latency p50 / p99",
                 (
-                    (p50("haven_matcher_match_duration_seconds"), "p50"),
-                    (p99("haven_matcher_match_duration_seconds"), "p99"),
+                    (p50("haven_matcher_lookup_seconds", "signal"), "p50 {{signal}}"),
+                    (p99("haven_matcher_lookup_seconds", "signal"), "p99 {{signal}}"),
                 ),
                 "s",
+            ),
+            Panel(
+                "Index lag behind the hash list (messages)",
+                (("sum(haven_matcher_index_lag_messages)", "lag"),),
             ),
             Panel(
                 "Matches per second by signal",
@@ -278,6 +292,11 @@ SERVICES = [
             Panel(
                 "Seconds since last checkpoint",
                 (("time() - max(haven_audit_last_checkpoint_timestamp_seconds)", "seconds"),),
+                "s",
+            ),
+            Panel(
+                "Append batch latency p99 (write + fsync)",
+                ((p99("haven_audit_append_batch_seconds"), "p99"),),
                 "s",
             ),
             Panel(
