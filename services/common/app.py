@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar, cast
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 
 from services.common.health import Readiness
 from services.common.http import install_http_shell
@@ -18,6 +18,19 @@ from services.common.kafka import EventProducer
 from services.common.metrics import CommonMetrics
 from services.common.runner import Workers
 from services.common.settings import ServiceSettings
+
+T = TypeVar("T")
+
+
+def from_state(name: str, kind: type[T]) -> Callable[[Request], T]:
+    """A FastAPI dependency returning ``app.state.<name>`` (set through ``service_app(state=)``),
+    typed as ``kind``: ``SettingsDep = Annotated[S, Depends(from_state("settings", S))]``."""
+
+    def dependency(request: Request) -> T:
+        return cast(T, getattr(request.app.state, name))
+
+    dependency.__name__ = f"state_{name}"
+    return dependency
 
 
 class ReadyWorker(Protocol):

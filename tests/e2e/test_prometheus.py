@@ -112,43 +112,29 @@ def test_every_service_is_scraped_ready_and_the_alert_rules_are_loaded(
     assert firing == [], firing
 
 
-def test_series_move_when_a_case_flows_through(stack: Stack, prometheus: Prometheus) -> None:
+def key_series(prometheus: Prometheus) -> dict[str, float]:
+    """The series that must grow when one case flows intake → distributor → matcher, audit."""
     submissions = 'topic=~".*haven.submissions.v1"'
     hashlist = 'topic=~".*haven.hashlist.v1"'
-    before = {
-        "intake_requests": prometheus.value('haven_http_requests_total{job="intake"}'),
-        "intake_produced": prometheus.value(
-            f'haven_events_produced_total{{job="intake",{submissions}}}'
-        ),
-        "distributor_consumed": prometheus.value(
-            f'haven_events_consumed_total{{job="distributor",{submissions}}}'
-        ),
-        "matcher_consumed": prometheus.value(
-            f'haven_events_consumed_total{{job="matcher",{hashlist}}}'
-        ),
-        "audit_appended": prometheus.value('haven_audit_entries_appended_total{job="audit"}'),
-        "hash_list": prometheus.value("haven_hash_list_entries"),
-        "index": prometheus.value("haven_matcher_index_entries"),
+    queries = {
+        "intake_requests": 'haven_http_requests_total{job="intake"}',
+        "intake_produced": f'haven_events_produced_total{{job="intake",{submissions}}}',
+        "distributor_consumed": f'haven_events_consumed_total{{job="distributor",{submissions}}}',
+        "matcher_consumed": f'haven_events_consumed_total{{job="matcher",{hashlist}}}',
+        "audit_appended": 'haven_audit_entries_appended_total{job="audit"}',
+        "hash_list": "haven_hash_list_entries",
+        "index": "haven_matcher_index_entries",
     }
+    return {name: prometheus.value(query) for name, query in queries.items()}
+
+
+def test_series_move_when_a_case_flows_through(stack: Stack, prometheus: Prometheus) -> None:
+    before = key_series(prometheus)
     md5 = secrets.token_hex(16)
     stack.open_case([{"type": "image", "pdq": PDQ, "quality": 100, "md5": md5}])
 
     def moved() -> dict[str, float] | None:
-        after = {
-            "intake_requests": prometheus.value('haven_http_requests_total{job="intake"}'),
-            "intake_produced": prometheus.value(
-                f'haven_events_produced_total{{job="intake",{submissions}}}'
-            ),
-            "distributor_consumed": prometheus.value(
-                f'haven_events_consumed_total{{job="distributor",{submissions}}}'
-            ),
-            "matcher_consumed": prometheus.value(
-                f'haven_events_consumed_total{{job="matcher",{hashlist}}}'
-            ),
-            "audit_appended": prometheus.value('haven_audit_entries_appended_total{job="audit"}'),
-            "hash_list": prometheus.value("haven_hash_list_entries"),
-            "index": prometheus.value("haven_matcher_index_entries"),
-        }
+        after = key_series(prometheus)
         still = [name for name, value in after.items() if value <= before[name]]
         return None if still else after
 

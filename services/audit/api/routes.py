@@ -28,6 +28,7 @@ from services.audit.log.entry import Entry
 from services.audit.log.note import Verifier
 from services.audit.log.tlog import AuditLog
 from services.audit.settings import AuditSettings
+from services.common.app import from_state
 from services.common.http import ApiError
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
@@ -38,18 +39,8 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
 
-def get_log(request: Request) -> AuditLog:
-    audit_log: AuditLog = request.app.state.audit_log
-    return audit_log
-
-
-def get_settings(request: Request) -> AuditSettings:
-    settings: AuditSettings = request.app.state.settings
-    return settings
-
-
-LogDep = Annotated[AuditLog, Depends(get_log)]
-SettingsDep = Annotated[AuditSettings, Depends(get_settings)]
+LogDep = Annotated[AuditLog, Depends(from_state("audit_log", AuditLog))]
+SettingsDep = Annotated[AuditSettings, Depends(from_state("settings", AuditSettings))]
 
 
 def require_auditor(request: Request, settings: SettingsDep) -> None:

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
+from services.common.app import from_state
 from services.common.http import ApiError
 from services.common.kafka import EventProducer
 from services.intake.adapters.guards import Idempotency, RateLimiter, client_id
@@ -15,36 +16,12 @@ from services.intake.adapters.store import CaseStore
 from services.intake.metrics import IntakeMetrics
 from services.intake.settings import IntakeSettings
 
-
-def get_settings(request: Request) -> IntakeSettings:
-    settings: IntakeSettings = request.app.state.settings
-    return settings
-
-
-def get_producer(request: Request) -> EventProducer:
-    producer: EventProducer = request.app.state.producer
-    return producer
-
-
-def get_pow(request: Request) -> ProofOfWork:
-    pow_: ProofOfWork = request.app.state.pow
-    return pow_
-
-
-def get_metrics(request: Request) -> IntakeMetrics:
-    metrics: IntakeMetrics = request.app.state.metrics
-    return metrics
-
-
-def get_store(request: Request) -> CaseStore:
-    store: CaseStore = request.app.state.store
-    return store
-
-
-def get_idempotency(request: Request) -> Idempotency:
-    idempotency: Idempotency = request.app.state.idempotency
-    return idempotency
-
+get_settings = from_state("settings", IntakeSettings)
+get_producer = from_state("producer", EventProducer)
+get_pow = from_state("pow", ProofOfWork)
+get_metrics = from_state("metrics", IntakeMetrics)
+get_store = from_state("store", CaseStore)
+get_idempotency = from_state("idempotency", Idempotency)
 
 SettingsDep = Annotated[IntakeSettings, Depends(get_settings)]
 ProducerDep = Annotated[EventProducer, Depends(get_producer)]

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from schemas.events import PlatformSnapshot
+from services.common.app import from_state
 from services.common.kafka import EventProducer
 from services.common.platform_keys import PlatformDirectory, require_platform
 from services.matcher.metrics import MatcherMetrics
@@ -20,31 +21,11 @@ def current_platform(request: Request) -> PlatformSnapshot:
     return require_platform(request, directory)
 
 
-def index_worker(request: Request) -> IndexWorker:
-    worker: IndexWorker = request.app.state.index_worker
-    return worker
-
-
-def producer(request: Request) -> EventProducer:
-    found: EventProducer = request.app.state.producer
-    return found
-
-
-def settings(request: Request) -> MatcherSettings:
-    found: MatcherSettings = request.app.state.settings
-    return found
-
-
-def metrics(request: Request) -> MatcherMetrics:
-    found: MatcherMetrics = request.app.state.matcher_metrics
-    return found
-
-
 PlatformDep = Annotated[PlatformSnapshot, Depends(current_platform)]
-IndexDep = Annotated[IndexWorker, Depends(index_worker)]
-ProducerDep = Annotated[EventProducer, Depends(producer)]
-SettingsDep = Annotated[MatcherSettings, Depends(settings)]
-MetricsDep = Annotated[MatcherMetrics, Depends(metrics)]
+IndexDep = Annotated[IndexWorker, Depends(from_state("index_worker", IndexWorker))]
+ProducerDep = Annotated[EventProducer, Depends(from_state("producer", EventProducer))]
+SettingsDep = Annotated[MatcherSettings, Depends(from_state("settings", MatcherSettings))]
+MetricsDep = Annotated[MatcherMetrics, Depends(from_state("matcher_metrics", MatcherMetrics))]
 
 # Declared on every route so OpenAPI documents the 401 and clients know to send a key.
 AUTH_RESPONSES: dict[int | str, dict[str, object]] = {
