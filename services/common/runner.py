@@ -29,6 +29,37 @@ class Worker(Protocol):
     def stop(self) -> None: ...
 
 
+class SessionWorker:
+    """A worker whose session (connect, rebuild, consume) starts over after any failure.
+
+    Subclasses implement ``_session``, which runs until ``self._stopping`` is set; ``ready`` is
+    theirs to raise once caught up, and drops whenever a session fails.
+    """
+
+    restart_delay_s = 1.0
+
+    def __init__(self) -> None:
+        self.ready = False
+        self._stopping = threading.Event()
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    def run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                self._session()
+            except Exception:
+                self.ready = False
+                log.exception(
+                    "session failed; starting over", extra={"worker": type(self).__name__}
+                )
+                self._stopping.wait(self.restart_delay_s)
+
+    def _session(self) -> None:
+        raise NotImplementedError
+
+
 class Workers:
     """Background workers of a service, each in a daemon thread."""
 

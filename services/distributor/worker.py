@@ -17,7 +17,6 @@ any previous instance and aborted its open transaction. Only one instance writes
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from typing import Any
 
@@ -27,6 +26,7 @@ from pydantic import TypeAdapter, ValidationError
 from schemas.events import HashListEntry, SubmissionEvent
 from services.common.consumer import consumer_config, dead_letter_record
 from services.common.kafka import producer_config
+from services.common.runner import SessionWorker
 from services.distributor.domain import HashRegistry
 from services.distributor.metrics import DistributorMetrics
 from services.distributor.settings import DistributorSettings
@@ -69,27 +69,15 @@ def read_hash_list(bootstrap: str, topic: str, registry: HashRegistry) -> int:
         consumer.close()
 
 
-class RegistryWorker:
-    """Runs the consume-transform-produce loop until stopped; restarts itself on failure."""
+class RegistryWorker(SessionWorker):
+    """Runs the consume-transform-produce loop until stopped; after any failure the session
+    starts over, rebuilding the registry from Kafka."""
 
     def __init__(self, settings: DistributorSettings, metrics: DistributorMetrics) -> None:
+        super().__init__()
         self.settings = settings
         self.metrics = metrics
         self.registry = HashRegistry()
-        self.ready = False
-        self._stopping = threading.Event()
-
-    def stop(self) -> None:
-        self._stopping.set()
-
-    def run(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                self._session()
-            except Exception:
-                self.ready = False
-                log.exception("registry session failed; rebuilding from Kafka")
-                self._stopping.wait(1.0)
 
     def _session(self) -> None:
         s = self.settings

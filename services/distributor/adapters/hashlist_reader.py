@@ -10,11 +10,11 @@ the topic held at start is loaded and stable.
 from __future__ import annotations
 
 import logging
-import threading
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
 from services.common.consumer import consumer_config
+from services.common.runner import SessionWorker
 from services.distributor.metrics import DistributorMetrics
 from services.distributor.settings import DistributorSettings
 from services.distributor.view import HashListView, StabilityProbe, ViewEntry, entry_from_hashlist
@@ -22,28 +22,17 @@ from services.distributor.view import HashListView, StabilityProbe, ViewEntry, e
 log = logging.getLogger(__name__)
 
 
-class HashListReader:
-    """A worker thread keeping ``view`` equal to the committed hash list."""
+class HashListReader(SessionWorker):
+    """A worker thread keeping ``view`` equal to the committed hash list (reconnects after any
+    failure; the view it built is kept)."""
 
     def __init__(
         self, settings: DistributorSettings, view: HashListView, metrics: DistributorMetrics
     ) -> None:
+        super().__init__()
         self.settings = settings
         self.view = view
         self.metrics = metrics
-        self.ready = False
-        self._stopping = threading.Event()
-
-    def stop(self) -> None:
-        self._stopping.set()
-
-    def run(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                self._session()
-            except Exception:
-                log.exception("hash-list reader failed; reconnecting")
-                self._stopping.wait(1.0)
 
     def _session(self) -> None:
         s = self.settings
