@@ -88,6 +88,22 @@ TEST_PACKAGES = {
 }
 
 
+# Debian packages that Python dependencies build against: the `vpdq` package (Meta's vPDQ,
+# used by `haven hash` for videos) compiles against FFmpeg's libraries.
+BUILD_PACKAGES = (
+    "cmake",
+    "g++",
+    "pkg-config",
+    "libavcodec-dev",
+    "libavdevice-dev",
+    "libavfilter-dev",
+    "libavformat-dev",
+    "libavutil-dev",
+    "libswresample-dev",
+    "libswscale-dev",
+)
+
+
 def log(message: str) -> None:
     print(f"[haven] {message}", flush=True)
 
@@ -96,8 +112,25 @@ def log(message: str) -> None:
 
 
 def ensure_commands(commands: dict[str, str]) -> None:
-    """Install missing Debian packages as root, or stop with the package names."""
-    missing = sorted({pkg for cmd, pkg in commands.items() if shutil.which(cmd) is None})
+    """Install the Debian packages of missing commands as root, or stop with their names."""
+    install(sorted({pkg for cmd, pkg in commands.items() if shutil.which(cmd) is None}))
+
+
+def ensure_packages(packages: tuple[str, ...]) -> None:
+    """Install Debian packages that are not installed (libraries have no command to look for)."""
+
+    def installed(package: str) -> bool:
+        query = subprocess.run(
+            ["dpkg-query", "-W", "-f=${Status}", package], capture_output=True, text=True
+        )
+        return query.returncode == 0 and query.stdout.endswith("installed")
+
+    if shutil.which("dpkg-query") is None:
+        return
+    install([package for package in packages if not installed(package)])
+
+
+def install(missing: list[str]) -> None:
     if not missing:
         return
     if os.geteuid() != 0 or shutil.which("apt-get") is None:
@@ -130,7 +163,9 @@ def ensure_venv() -> None:
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
     log("installing Python dependencies (pip's cache makes this quick after the first time)")
     subprocess.run([str(PY), "-m", "pip", "install", "-q", "--upgrade", "pip"], check=True)
-    subprocess.run([str(PY), "-m", "pip", "install", "-q", "-e", f"{ROOT}[dev,bench]"], check=True)
+    subprocess.run(
+        [str(PY), "-m", "pip", "install", "-q", "-e", f"{ROOT}[dev,bench,cli]"], check=True
+    )
     stamp.write_text(digest)
 
 
@@ -368,6 +403,7 @@ def infra(*, test_deps: bool = False) -> None:
     ensure_commands(SYSTEM_PACKAGES)
     if test_deps:
         ensure_commands(TEST_PACKAGES)
+    ensure_packages(BUILD_PACKAGES)
     ensure_venv()
     ensure_kafka()
     ensure_redis()

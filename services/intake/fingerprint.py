@@ -2,11 +2,12 @@
 
 Images: PDQ with Meta's reference implementation (the ``pdqhash`` package) on the pixels
 Pillow decodes after applying the EXIF orientation, plus MD5 of the file bytes. Videos: MD5 of
-the file, and vPDQ frames sampled at one per second. The ``vpdq`` PyPI package needs FFmpeg's
-development libraries to build, which this deployment does not install; frames are instead
-decoded by the ``ffmpeg`` binary (``fps=1``, raw RGB on a pipe) and hashed with ``pdqhash`` —
-the same PDQ per frame, at the page's sampling rate, which the vPDQ rule (≥ 80 % of frames
-within distance 31) compares against any other sampling of the same video.
+the file, and vPDQ frames sampled at one per second with Meta's ``vpdq`` package (the ``cli``
+extra; it builds against FFmpeg's development libraries, which deploy/local/stack.py
+installs). Where ``vpdq`` is not installed, frames are decoded by the ``ffmpeg`` binary
+(``fps=1``, raw RGB on a pipe) and hashed with ``pdqhash`` — the same PDQ per frame, at the
+page's sampling rate, which the vPDQ rule (≥ 80 % of frames within distance 31) compares
+against any other sampling of the same video.
 """
 
 from __future__ import annotations
@@ -71,6 +72,23 @@ def _dimensions(path: Path) -> tuple[int, int]:
 
 
 def video_fingerprints(path: Path) -> dict[str, Any]:
+    try:
+        import vpdq
+    except ImportError:
+        return _video_fingerprints_ffmpeg(path)
+    try:
+        features = vpdq.computeHash(str(path), seconds_per_hash=1)
+    except Exception as exc:  # vpdq raises plain exceptions for unreadable files
+        raise FingerprintError(f"{path.name}: the video could not be decoded") from exc
+    if not features:
+        raise FingerprintError(f"{path.name}: the video could not be decoded")
+    frames = [
+        {"pdq": f.hex, "quality": int(f.quality), "timestamp": float(f.timestamp)} for f in features
+    ]
+    return {"type": "video", "md5": file_md5(path), "frames": frames}
+
+
+def _video_fingerprints_ffmpeg(path: Path) -> dict[str, Any]:
     if shutil.which("ffmpeg") is None or shutil.which("ffprobe") is None:
         raise FingerprintError("hashing videos needs ffmpeg and ffprobe on PATH")
     width, height = _dimensions(path)
