@@ -1,34 +1,23 @@
 """A case's whole life is in the audit log, each step provably included under the latest
 signed checkpoint, checked the way an outsider would: pinned verifier key, public proofs.
 
-Opened and withdrawn go through the real intake, the match and the action through the real
-matcher. Two steps are stand-ins until their producers land: the platform is registered by
-publishing its ``PlatformSnapshot`` (the distributor's admin API is being built in
-parallel), and the delivery by publishing a ``DeliveryRecorded``. The full lifecycle with
-every real producer lives in the issue-7 reliability suite.
+Every step goes through the real services: the platform is added through the distributor's
+admin API, the case opened and withdrawn through intake (with proof-of-work), the delivery is
+the distributor's record of the platform pulling its feed, the match and the action report go
+through the matcher.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from schemas.events import (
-    Channel,
-    DeliveryOutcome,
-    DeliveryRecorded,
-    PlatformChange,
-    PlatformSnapshot,
-)
 from services.audit.adapters.client import AuditClient
 from services.audit.log.keys import load_signer
-from services.common.kafka import EventProducer
-from services.common.platform_keys import new_api_key
 from tests.e2e.conftest import Stack
 from tests.support import intake
 from tests.support.wait import wait_until
@@ -38,26 +27,42 @@ pytestmark = pytest.mark.e2e
 EXPECTED = Path(__file__).resolve().parents[3] / "shared" / "testdata" / "pdq" / "expected.csv"
 
 
-@pytest.fixture
-def producer(kafka_bootstrap: str) -> Iterator[EventProducer]:
-    producer = EventProducer(kafka_bootstrap)
-    yield producer
-    producer.close()
-
-
-def register_platform(stack: Stack, producer: EventProducer) -> tuple[str, str]:
-    platform_id = f"p{random.randbytes(4).hex()}"
-    key, stored = new_api_key()
-    snapshot = PlatformSnapshot(
-        platform_id=platform_id,
-        name="Audit e2e platform",
-        signals=["pdq", "md5"],
-        channels=[Channel.PULL],
-        api_keys=[stored],
-        change=PlatformChange.ADDED,
+def register_platform(stack: Stack) -> str:
+    """Add a pull platform through the admin API; returns its API key (shown once)."""
+    admin = stack["distributor"].env["HAVEN_ADMIN_TOKEN"]
+    created = httpx.post(
+        f"{stack.url('distributor')}/v1/platforms",
+        headers={"Authorization": f"Bearer {admin}"},
+        json={
+            "id": f"p{random.randbytes(4).hex()}",
+            "name": "Audit e2e platform",
+            "signals": ["pdq", "md5"],
+            "channels": ["pull"],
+        },
+        timeout=30,
     )
-    producer.send(f"{stack.namespace}.haven.platforms.v1", platform_id, snapshot)
-    return platform_id, key
+    assert created.status_code == 201, created.text
+    key: str = created.json()["api_key"]
+    return key
+
+
+def feed_values(stack: Stack, key: str) -> set[str]:
+    """A full sync of the platform's pull feed (each page is recorded as a delivery)."""
+    values: set[str] = set()
+    cursor = ""
+    while True:
+        page = httpx.get(
+            f"{stack.url('distributor')}/v1/feed",
+            params={"cursor": cursor, "limit": 1000},
+            headers={"Authorization": f"Bearer {key}"},
+            timeout=30,
+        )
+        assert page.status_code == 200, page.text
+        body = page.json()
+        values.update(entry["value"] for entry in body["entries"])
+        if not body["has_more"]:
+            return values
+        cursor = body["next_cursor"]
 
 
 def post_as_platform(stack: Stack, path: str, key: str, body: dict[str, Any]) -> httpx.Response:
@@ -69,14 +74,18 @@ def post_as_platform(stack: Stack, path: str, key: str, body: dict[str, Any]) ->
     )
 
 
-def test_a_case_life_is_in_the_log_with_valid_inclusion_proofs(
-    stack: Stack, producer: EventProducer
-) -> None:
+def test_a_case_life_is_in_the_log_with_valid_inclusion_proofs(stack: Stack) -> None:
     pdq = EXPECTED.read_text().splitlines()[1].split(",")[1]
     md5 = random.randbytes(16).hex()
-    platform_id, key = register_platform(stack, producer)
+    key = register_platform(stack)
     created = intake.open_case(
         stack.url("intake"), [{"type": "image", "pdq": pdq, "quality": 100, "md5": md5}]
+    )
+    wait_until(
+        lambda: md5 in feed_values(stack, key),
+        timeout=60,
+        interval=0.5,
+        what="the platform's pull feed to deliver the case's MD5",
     )
 
     def matched() -> httpx.Response | None:
@@ -91,16 +100,6 @@ def test_a_case_life_is_in_the_log_with_valid_inclusion_proofs(
     action = {"signal": "md5", "value": md5, "action": "removed", "upload_ref": "upload-1"}
     reported = post_as_platform(stack, "/v1/actions", key, action)
     assert reported.status_code in (200, 201, 202), reported.text
-    delivery = DeliveryRecorded(
-        platform_id=platform_id,
-        channel=Channel.PULL,
-        batch_id=f"{platform_id}:1-1",
-        first_sequence=1,
-        last_sequence=1,
-        keys=[f"md5:{md5}"],
-        outcome=DeliveryOutcome.DELIVERED,
-    )
-    producer.send(f"{stack.namespace}.haven.deliveries.v1", platform_id, delivery)
     intake.withdraw_case(stack.url("intake"), str(created["case_number"]), str(created["secret"]))
 
     audit = stack["audit"]
