@@ -216,6 +216,15 @@ class ConsumerLoop:
                 if tp.offset != OFFSET_INVALID and tp.offset >= catch_up.targets[key]:
                     catch_up.pending.discard(key)
 
+    @staticmethod
+    def _housekeeping(step: Callable[[], None]) -> None:
+        """Readiness and lag bookkeeping asks the broker for offsets; while the broker is away
+        that fails, and must not stop the loop: try again on the next poll."""
+        try:
+            step()
+        except KafkaException as exc:
+            log.warning("offset bookkeeping failed; will retry", extra={"error": str(exc)})
+
     def _report_lag(self) -> None:
         now = time.monotonic()
         if now - self._last_lag_check < 5.0:
@@ -284,10 +293,10 @@ class ConsumerLoop:
             while not self._stopping.is_set():
                 msg = self._consumer.poll(0.2)
                 if self._catch_up.unmeasured:
-                    self._measure_targets()
+                    self._housekeeping(self._measure_targets)
                 if msg is None:
-                    self._check_caught_up(ask_group=True)
-                    self._report_lag()
+                    self._housekeeping(lambda: self._check_caught_up(ask_group=True))
+                    self._housekeeping(self._report_lag)
                     continue
                 if msg.error():
                     log.warning("consumer error", extra={"error": str(msg.error())})
@@ -296,7 +305,7 @@ class ConsumerLoop:
                 self._consumer.store_offsets(message=msg)
                 self._hooks.consumed(msg.topic() or "")
                 if self._catch_up.pending:
-                    self._check_caught_up(ask_group=False)
+                    self._housekeeping(lambda: self._check_caught_up(ask_group=False))
         except Exception as exc:
             self.failed = exc
             log.exception("consumer loop stopped by an error")

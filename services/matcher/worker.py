@@ -21,7 +21,7 @@ import threading
 import time
 import uuid
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, Message, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Message, TopicPartition
 
 from schemas.events import HashListEntry
 from services.common.consumer import ConsumerLoop
@@ -80,15 +80,26 @@ class IndexWorker:
         return self._loaded.is_set() and self.loop.ready
 
     def _end_offsets(self) -> dict[int, int]:
-        probe = Consumer({"bootstrap.servers": self.settings.kafka_bootstrap, "group.id": "probe"})
-        try:
-            metadata = probe.list_topics(self.topic, timeout=10).topics[self.topic]
-            return {
-                p: int(probe.get_watermark_offsets(TopicPartition(self.topic, p), timeout=10)[1])
-                for p in metadata.partitions
-            }
-        finally:
-            probe.close()
+        """The hash list's end offsets; retried while the broker is away or electing leaders
+        (right after a broker restart), since a snapshot can only be checked against them."""
+        while True:
+            probe = Consumer(
+                {"bootstrap.servers": self.settings.kafka_bootstrap, "group.id": "probe"}
+            )
+            try:
+                metadata = probe.list_topics(self.topic, timeout=10).topics[self.topic]
+                return {
+                    p: int(
+                        probe.get_watermark_offsets(TopicPartition(self.topic, p), timeout=10)[1]
+                    )
+                    for p in metadata.partitions
+                }
+            except KafkaException as exc:
+                log.warning("hash-list offsets unavailable; retrying", extra={"error": str(exc)})
+                if self._stopping.wait(1.0):
+                    raise
+            finally:
+                probe.close()
 
     def _load_snapshot(self) -> None:
         if not self.settings.index_snapshot:

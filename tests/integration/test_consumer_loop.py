@@ -11,7 +11,7 @@ import pytest
 from confluent_kafka import Message
 
 from schemas.bootstrap import ensure_topics
-from schemas.topics import SUBMISSIONS, TopicSpec, dlq_of
+from schemas.topics import DEADLETTERS, SUBMISSIONS, TopicSpec, dlq_of
 from services.common.consumer import ConsumerLoop
 from services.common.kafka import EventProducer
 from tests.integration.conftest import message_headers, read_topic
@@ -22,10 +22,12 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def topic(kafka_bootstrap: str) -> str:
-    """A fresh topic and its DLQ for one test."""
-    name = f"it.{uuid.uuid4().hex[:10]}.haven.submissions.v1"
+    """A fresh topic, its DLQ and the namespace's dead-letter record topic, for one test."""
+    namespace = f"it.{uuid.uuid4().hex[:10]}"
+    name = f"{namespace}.haven.submissions.v1"
     spec = TopicSpec(name, "k", "test", ())
     ensure_topics(kafka_bootstrap, (spec, dlq_of(spec)))
+    ensure_topics(kafka_bootstrap, (DEADLETTERS,), namespace=namespace)
     return name
 
 

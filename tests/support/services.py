@@ -63,7 +63,14 @@ class ServiceProcess:
             return False
 
     def wait_ready(self, timeout: float = 90.0) -> ServiceProcess:
-        wait_until(self.ready, timeout=timeout, interval=0.2, what=f"{self.name} /readyz")
+        try:
+            wait_until(self.ready, timeout=timeout, interval=0.2, what=f"{self.name} /readyz")
+        except AssertionError as exc:
+            try:
+                checks = httpx.get(f"{self.url}/readyz", timeout=2).text
+            except httpx.HTTPError as http_error:
+                checks = repr(http_error)
+            raise AssertionError(f"{exc}; /readyz says {checks}") from None
         return self
 
     def _signal(self, sig: int) -> None:
