@@ -3,20 +3,37 @@
 ``send`` returns only after the broker acknowledged the event (or raises), so an HTTP handler
 can answer 2xx knowing the event is durable. A background thread serves delivery callbacks;
 ``close`` flushes what is in flight.
+
+Self-healing: after a broker crash an idempotent librdkafka producer can end up unable to send
+again (a fatal idempotence error, or stuck on stale leader metadata until every message times
+out). When a delivery times out or a fatal error is reported, the producer is replaced by a
+fresh one (new producer id, fresh metadata); the old one is still polled until its last
+callbacks have fired. Messages whose delivery failed were reported as failed to their callers,
+who retry; so the worst case is a duplicate, which consumers dedupe on ``event_id``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 from pydantic import BaseModel
 
+log = logging.getLogger(__name__)
+
 DeliveryHook = Callable[[str], None]
+# Delivery errors after which the producer instance is not trusted to recover by itself.
+_REPLACE_ON = {
+    KafkaError._MSG_TIMED_OUT,
+    KafkaError._FATAL,
+    KafkaError.OUT_OF_ORDER_SEQUENCE_NUMBER,
+}
 Headers = list[tuple[str, str | bytes | None]]
 
 
@@ -48,15 +65,45 @@ class EventProducer:
     def __init__(
         self, bootstrap: str, *, on_delivered: DeliveryHook | None = None, **overrides: Any
     ) -> None:
-        self._producer = Producer(producer_config(bootstrap, **overrides))
+        self._config = producer_config(bootstrap, **overrides)
+        self._config["error_cb"] = self._on_error
+        self._producer = Producer(self._config)
+        self._retired: list[tuple[Producer, float]] = []
+        self._replace_wanted = threading.Event()
         self._on_delivered = on_delivered
         self._closing = threading.Event()
         self._poller = threading.Thread(target=self._poll, name="kafka-producer", daemon=True)
         self._poller.start()
 
+    def _on_error(self, err: KafkaError) -> None:
+        if err.fatal():
+            log.error("fatal producer error; replacing the producer", extra={"error": err.str()})
+            self._replace_wanted.set()
+
+    def _replace(self) -> None:
+        """Swap in a fresh producer; keep polling the old one until its callbacks have fired."""
+        self._replace_wanted.clear()
+        old, self._producer = self._producer, Producer(self._config)
+        self._retired.append((old, time.monotonic() + 60.0))
+        log.warning("Kafka producer replaced after a delivery timeout or fatal error")
+
     def _poll(self) -> None:
         while not self._closing.is_set():
-            self._producer.poll(0.1)
+            try:
+                self._poll_once()
+            except Exception:
+                # A callback must never take the poller down: without it no send completes.
+                log.exception("producer poll failed; carrying on")
+
+    def _poll_once(self) -> None:
+        if self._replace_wanted.is_set():
+            self._replace()
+        self._producer.poll(0.1)
+        for retired in list(self._retired):
+            old, deadline = retired
+            old.poll(0)
+            if len(old) == 0 or time.monotonic() > deadline:
+                self._retired.remove(retired)
 
     def produce(
         self,
@@ -71,11 +118,15 @@ class EventProducer:
         payload = encode(value) if isinstance(value, BaseModel) else value
 
         def delivered(err: KafkaError | None, msg: Message) -> None:
+            if err is not None and (err.code() in _REPLACE_ON or err.fatal()):
+                self._replace_wanted.set()
+            if err is None and self._on_delivered is not None:
+                self._on_delivered(topic)
+            if future.done():  # the caller gave up waiting (its await was cancelled)
+                return
             if err is not None:
                 future.set_exception(DeliveryFailed(f"{topic}: {err.str()}"))
             else:
-                if self._on_delivered is not None:
-                    self._on_delivered(topic)
                 future.set_result(msg)
 
         while True:
@@ -102,7 +153,11 @@ class EventProducer:
         headers: Headers | None = None,
     ) -> Message:
         """Produce and block until acknowledged (for worker threads)."""
-        return self.produce(topic, key, value, headers=headers).result(timeout=timeout)
+        try:
+            return self.produce(topic, key, value, headers=headers).result(timeout=timeout)
+        except concurrent.futures.TimeoutError:
+            self._replace_wanted.set()
+            raise
 
     async def send_async(
         self,
@@ -114,7 +169,12 @@ class EventProducer:
     ) -> Message:
         """Produce and await the acknowledgement (for request handlers)."""
         future = self.produce(topic, key, value)
-        return await asyncio.wait_for(asyncio.wrap_future(future), timeout)
+        try:
+            return await asyncio.wait_for(asyncio.wrap_future(future), timeout)
+        except TimeoutError:
+            # Not acknowledged in time: the next sends go to a fresh producer.
+            self._replace_wanted.set()
+            raise
 
     def close(self, timeout: float = 10.0) -> int:
         """Flush what is in flight and stop the poller; returns messages still unsent."""

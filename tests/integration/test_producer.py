@@ -1,0 +1,35 @@
+"""The shared producer on the real broker: a caller that stops waiting never breaks it."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+
+from schemas.bootstrap import ensure_topics
+from schemas.topics import TopicSpec
+from services.common.kafka import EventProducer
+
+pytestmark = pytest.mark.integration
+
+
+def test_a_send_whose_caller_gave_up_does_not_stop_later_sends(kafka_bootstrap: str) -> None:
+    topic = f"it.{uuid.uuid4().hex[:10]}.haven.submissions.v1"
+    ensure_topics(kafka_bootstrap, (TopicSpec(topic, "k", "test", ()),))
+    producer = EventProducer(kafka_bootstrap)
+    try:
+
+        async def impatient() -> None:
+            for i in range(20):
+                with pytest.raises(TimeoutError):
+                    await producer.send_async(topic, str(i), b"{}", timeout=1e-6)
+
+        # Each timed-out await cancels its future; the broker's acknowledgement arrives later.
+        asyncio.run(impatient())
+        for i in range(5):
+            acknowledged = producer.send(topic, f"after-{i}", b"{}", timeout=30)
+            offset = acknowledged.offset()
+            assert offset is not None and offset >= 0
+    finally:
+        producer.close()
