@@ -7,9 +7,19 @@ with the projected state (see ``adapters.store``): an emptied Redis means "start
 beginning", so the read model rebuilds itself from Kafka. Each effect is idempotent on its
 own (set membership; latest action by time then event id; highest-ranked snapshot), and the
 position check makes a redelivered message a no-op.
+
+Redis emptied while intake runs (a restart without persistence): ``StatusWorker`` keeps an
+epoch marker beside the read model and checks it every second; when it is gone, the consumer
+loop is stopped and a new one starts from the (now absent, so earliest) positions, rebuilding
+the read model from Kafka without restarting the service.
 """
 
 from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Callable
 
 from confluent_kafka import OFFSET_BEGINNING, Message, TopicPartition
 
@@ -28,6 +38,8 @@ from services.intake.adapters.store import ReadModelWriter
 from services.intake.domain import snapshot_rank
 from services.intake.metrics import IntakeMetrics
 from services.intake.settings import IntakeSettings
+
+log = logging.getLogger(__name__)
 
 STATUS_TOPICS = ("haven.cases.v1", "haven.deliveries.v1", "haven.matches.v1", "haven.actions.v1")
 
@@ -87,6 +99,19 @@ def status_worker(
     writer: ReadModelWriter,
     producer: EventProducer,
     metrics: IntakeMetrics,
+) -> StatusWorker:
+    return StatusWorker(
+        writer,
+        lambda: status_loop(settings=settings, writer=writer, producer=producer, metrics=metrics),
+    )
+
+
+def status_loop(
+    *,
+    settings: IntakeSettings,
+    writer: ReadModelWriter,
+    producer: EventProducer,
+    metrics: IntakeMetrics,
 ) -> ConsumerLoop:
     projector = StatusProjector(writer, settings)
     hooks = metrics.common.consumer_hooks()
@@ -109,3 +134,48 @@ def status_worker(
         hooks=hooks,
         start_positions=projector.start_positions,
     )
+
+
+class StatusWorker:
+    """The projector's consumer loop, started over from Kafka when Redis loses the model."""
+
+    check_every_s = 1.0
+
+    def __init__(self, writer: ReadModelWriter, make_loop: Callable[[], ConsumerLoop]) -> None:
+        self._writer = writer
+        self._make_loop = make_loop
+        self._loop: ConsumerLoop | None = None
+        self._stopping = threading.Event()
+        self._epoch = uuid.uuid4().hex
+
+    @property
+    def ready(self) -> bool:
+        return self._loop is not None and self._loop.ready
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._loop is not None:
+            self._loop.stop()
+
+    def _watch(self, loop: ConsumerLoop) -> None:
+        while not self._stopping.wait(self.check_every_s):
+            try:
+                lost = self._writer.epoch_lost()
+            except TRANSIENT_REDIS_ERRORS:
+                continue  # Redis away: nothing to decide until it answers again
+            if lost:
+                log.warning("the status read model was lost; rebuilding it from Kafka")
+                loop.stop()
+                return
+
+    def run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                self._writer.mark_epoch(self._epoch)
+            except TRANSIENT_REDIS_ERRORS:
+                self._stopping.wait(1.0)
+                continue
+            self._loop = loop = self._make_loop()
+            watcher = threading.Thread(target=self._watch, args=(loop,), daemon=True)
+            watcher.start()
+            loop.run()

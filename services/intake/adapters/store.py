@@ -96,6 +96,10 @@ class Keys:
     def position(self, topic: str, partition: int) -> str:
         return f"{self.prefix}:pos:{topic}:{partition}"
 
+    def epoch(self) -> str:
+        """Marker written when the projector starts: gone means Redis lost the read model."""
+        return f"{self.prefix}:epoch"
+
     def lock(self, case_id: str) -> str:
         return f"{self.prefix}:lock:{case_id}"
 
@@ -176,6 +180,15 @@ class ReadModelWriter:
     def position(self, topic: str, partition: int) -> int | None:
         raw = self._redis.get(self.keys.position(topic, partition))
         return None if raw is None else int(raw)
+
+    def mark_epoch(self, epoch: str) -> None:
+        self._redis.set(self.keys.epoch(), epoch)
+
+    def epoch_lost(self) -> bool:
+        """True when the marker is gone: Redis lost the read model. (Every intake instance
+        writes its own marker value; any value means the model is still there.)"""
+        raw = self._redis.get(self.keys.epoch())
+        return raw is None
 
     def apply(
         self, topic: str, partition: int, offset: int, kind: str, targets: list[str], *args: str
