@@ -6,8 +6,8 @@ can answer 2xx knowing the event is durable. A background thread serves delivery
 
 Self-healing: after a broker crash an idempotent librdkafka producer can end up unable to send
 again (a fatal idempotence error, or stuck on stale leader metadata until every message times
-out). When a delivery times out or a fatal error is reported, the producer is replaced by a
-fresh one (new producer id, fresh metadata); the old one is still polled until its last
+out). When librdkafka reports a delivery timeout or a fatal error (a caller that merely stopped
+waiting does not count), the producer is replaced by a fresh one (new producer id, fresh metadata); the old one is still polled until its last
 callbacks have fired. Messages whose delivery failed were reported as failed to their callers,
 who retry; so the worst case is a duplicate, which consumers dedupe on ``event_id``.
 """
@@ -153,11 +153,7 @@ class EventProducer:
         headers: Headers | None = None,
     ) -> Message:
         """Produce and block until acknowledged (for worker threads)."""
-        try:
-            return self.produce(topic, key, value, headers=headers).result(timeout=timeout)
-        except concurrent.futures.TimeoutError:
-            self._replace_wanted.set()
-            raise
+        return self.produce(topic, key, value, headers=headers).result(timeout=timeout)
 
     async def send_async(
         self,
@@ -169,12 +165,7 @@ class EventProducer:
     ) -> Message:
         """Produce and await the acknowledgement (for request handlers)."""
         future = self.produce(topic, key, value)
-        try:
-            return await asyncio.wait_for(asyncio.wrap_future(future), timeout)
-        except TimeoutError:
-            # Not acknowledged in time: the next sends go to a fresh producer.
-            self._replace_wanted.set()
-            raise
+        return await asyncio.wait_for(asyncio.wrap_future(future), timeout)
 
     def close(self, timeout: float = 10.0) -> int:
         """Flush what is in flight and stop the poller; returns messages still unsent."""
