@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import uuid
 
 import pytest
@@ -26,7 +27,9 @@ def test_a_send_whose_caller_gave_up_does_not_stop_later_sends(kafka_bootstrap: 
                     await producer.send_async(topic, str(i), b"{}", timeout=1e-6)
 
         # Each timed-out await cancels its future; the broker's acknowledgement arrives later.
-        asyncio.run(impatient())
+        # (Its own thread: the browser tests' Playwright keeps an event loop in this one.)
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, impatient()).result(timeout=60)
         for i in range(5):
             acknowledged = producer.send(topic, f"after-{i}", b"{}", timeout=30)
             offset = acknowledged.offset()
