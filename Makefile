@@ -2,7 +2,7 @@
 PY ?= .venv/bin/python
 STACK = python3 deploy/local/stack.py
 
-.PHONY: up down status infra test test-fast lint fmt schemas bench
+.PHONY: up down status venv infra test test-fast lint fmt schemas bench bench-quick
 
 up:            ## venv, Kafka, Redis, topics, the four services; prints their URLs
 	$(STACK) up
@@ -13,6 +13,9 @@ down:          ## stop everything `make up` started, by pid
 status:
 	$(STACK) status
 
+venv:          ## the virtualenv and its build dependencies only (what lint needs)
+	$(STACK) venv
+
 infra:         ## everything but the services (what the tests need)
 	$(STACK) test-infra
 
@@ -22,7 +25,7 @@ test: infra    ## the whole suite against the real broker, Redis, Prometheus and
 test-fast: infra
 	$(PY) -m pytest -q tests/unit $(PYTEST_ARGS)
 
-lint: infra
+lint: venv
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
@@ -34,5 +37,8 @@ fmt:
 schemas:       ## regenerate schemas/json from the pydantic models
 	$(PY) -m schemas.export
 
-bench:
+bench: infra   ## every benchmark at full size (tens of minutes); tables + JSON in bench/results/
 	$(PY) bench/run_all.py
+
+bench-quick: infra  ## every benchmark in its quick mode (minutes)
+	$(PY) bench/run_all.py --quick

@@ -176,7 +176,10 @@ def main() -> None:
     parser.add_argument("--receivers", type=int, default=10)
     parser.add_argument("--bootstrap", default="127.0.0.1:19092")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--quick", action="store_true", help="100k / 10k entries (smoke run)")
     args = parser.parse_args()
+    if args.quick:
+        args.entries, args.fanout_entries = 100_000, 10_000
 
     namespace = f"bench{uuid.uuid4().hex[:8]}"
     ensure_topics(args.bootstrap, (DELIVERIES,), namespace=namespace)

@@ -126,7 +126,10 @@ def main() -> None:
     parser.add_argument(
         "--redis", default=os.environ.get("HAVEN_REDIS_URL", "redis://127.0.0.1:16379/0")
     )
+    parser.add_argument("--quick", action="store_true", help="3 s per row (smoke run)")
     args = parser.parse_args()
+    if args.quick:
+        args.seconds = 3.0
 
     namespace = f"bench{uuid.uuid4().hex[:8]}"
     ensure_topics(args.kafka, all_topics(), namespace=namespace)

@@ -146,7 +146,10 @@ def main() -> None:
                         help="besides the FAISS flat oracle: haven, threatexchange")  # fmt: skip
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--cpu", type=int, default=1)
+    parser.add_argument("--quick", action="store_true", help="one 100k uniform bank (smoke run)")
     args = parser.parse_args()
+    if args.quick:
+        args.sizes, args.kinds, args.tables, args.peer_max = "100000", "uniform", "16", 100_000
     args.tables = [int(t) for t in args.tables.split(",")]
     os.sched_setaffinity(0, {args.cpu})
     faiss.omp_set_num_threads(1)

@@ -10,6 +10,7 @@ import pytest
 from schemas.bootstrap import ensure_topics
 from schemas.topics import all_topics
 from tests.support import infra
+from tests.support.namespace import drop_namespace
 
 
 @pytest.fixture(scope="session")
@@ -31,7 +32,9 @@ def namespace() -> str:
 
 
 @pytest.fixture(scope="session")
-def topics(kafka_bootstrap: str, namespace: str) -> str:
-    """Every contract topic, created in this run's namespace. Returns the namespace."""
+def topics(kafka_bootstrap: str, redis_url: str, namespace: str) -> Iterator[str]:
+    """Every contract topic, created in this run's namespace (and dropped, with its Redis
+    keys, at the end of the run). Returns the namespace."""
     ensure_topics(kafka_bootstrap, all_topics(), namespace=namespace)
-    return namespace
+    yield namespace
+    drop_namespace(kafka_bootstrap, redis_url, namespace)

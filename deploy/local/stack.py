@@ -398,6 +398,12 @@ def ensure_services(timeout: float = 120.0) -> None:
 # --------------------------------------------------------------------------- commands
 
 
+def venv() -> None:
+    """The virtualenv with every dependency (what ``make lint`` needs): no broker, no Redis."""
+    ensure_packages(BUILD_PACKAGES)
+    ensure_venv()
+
+
 def infra(*, test_deps: bool = False) -> None:
     """Everything but the services: system packages, venv, Kafka, Redis, topics."""
     ensure_commands(SYSTEM_PACKAGES)
@@ -433,12 +439,14 @@ def down() -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=["up", "down", "infra", "test-infra", "status"])
+    parser.add_argument("command", choices=["up", "down", "venv", "infra", "test-infra", "status"])
     args = parser.parse_args()
     if args.command == "up":
         up()
     elif args.command == "down":
         down()
+    elif args.command == "venv":
+        venv()
     elif args.command == "infra":
         infra()
     elif args.command == "test-infra":

@@ -24,10 +24,11 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from schemas.topics import CHECKPOINTS
 from services.audit.log.entry import Entry
 
 DLQ_SUFFIX = ".dlq"
-CHECKPOINTS_TOPIC = "haven.audit.checkpoints.v1"
+CHECKPOINTS_TOPIC = CHECKPOINTS.name
 # Checkpoint events get ids derived from (origin, size): a re-publication after a crash
 # carries the same id, so consumers see a redelivery, not a second checkpoint.
 CHECKPOINT_ID_NAMESPACE = uuid.UUID("6f2b3c1e-6a39-5c55-9d4e-61756469740a")

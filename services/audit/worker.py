@@ -134,6 +134,7 @@ class AuditWorker:
                     source.discover(self.log.positions())
                     batch = source.poll(settings.batch_max_messages, timeout=0.2)
                     self._append(source, batch)
+                    source.track()
                     self._sign()
                     self._publish()
                 self._sign(force=True)

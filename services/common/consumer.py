@@ -7,8 +7,9 @@ and the loop carries on; a message that cannot even be parsed goes there at once
 infrastructure (a broker or Redis away) are retried until it comes back: sending those to the
 DLQ would turn an outage into lost work.
 
-``ready`` turns true once the consumer is assigned and has caught up with the high watermarks
-it saw at assignment, which is what ``/readyz`` reports.
+``ready`` turns true once the consumer is assigned and has caught up with the end offsets
+measured at assignment (``services.common.catch_up``), whether or not messages keep
+arriving; that is what ``/readyz`` reports.
 """
 
 from __future__ import annotations
@@ -18,14 +19,15 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from confluent_kafka import OFFSET_INVALID, Consumer, KafkaException, Message, TopicPartition
+from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
 from pydantic import ValidationError
 
 from schemas.events import DeadLettered
-from services.common.kafka import DeliveryFailed, EventProducer, Headers
+from services.common.catch_up import CatchUp
+from services.common.kafka import DeliveryFailed, EventProducer, Headers, consumer_config
 
 log = logging.getLogger(__name__)
 
@@ -46,23 +48,6 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
-def consumer_config(bootstrap: str, group_id: str, **overrides: Any) -> dict[str, Any]:
-    config: dict[str, Any] = {
-        "bootstrap.servers": bootstrap,
-        "group.id": group_id,
-        "enable.auto.commit": True,
-        "enable.auto.offset.store": False,
-        "auto.offset.reset": "earliest",
-        "isolation.level": "read_committed",
-        "session.timeout.ms": 10_000,
-        "heartbeat.interval.ms": 1_000,
-        "max.poll.interval.ms": 300_000,
-        "topic.metadata.refresh.interval.ms": 5_000,
-    }
-    config.update(overrides)
-    return config
-
-
 @dataclass
 class ConsumerHooks:
     """Optional callbacks for metrics; each receives the topic name."""
@@ -72,58 +57,58 @@ class ConsumerHooks:
     lag: Callable[[str, int, int], None] = lambda topic, partition, lag: None
 
 
-@dataclass
-class CatchUp:
-    """Tracks whether the assigned partitions have been read up to their initial end."""
-
-    targets: dict[tuple[str, int], int] = field(default_factory=dict)
-    pending: set[tuple[str, int]] = field(default_factory=set)
-    assigned: bool = False
-    unmeasured: list[TopicPartition] = field(default_factory=list)
-
-    @property
-    def done(self) -> bool:
-        return self.assigned and not self.pending and not self.unmeasured
-
-
 def deadletters_topic(source_topic: str) -> str:
     """``haven.deadletters.v1`` in the namespace of ``source_topic`` (``<ns>.haven.x.v1``)."""
     namespace, _, _ = source_topic.partition("haven.")
     return f"{namespace}haven.deadletters.v1"
 
 
-def dead_letter_record(
-    msg: Message, *, group_id: str, error: BaseException | str
-) -> tuple[str, bytes, bytes]:
-    """(topic, key, value) of the ``DeadLettered`` record announcing that ``msg`` was
-    dead-lettered: where it came from and why, never its payload."""
+@dataclass(frozen=True)
+class Outgoing:
+    """One message to produce: where, key, value and headers."""
+
+    topic: str
+    key: str | bytes | None
+    value: bytes | None
+    headers: Headers
+
+
+def dead_letters(
+    msg: Message, *, group_id: str, error: BaseException, attempts: int
+) -> tuple[Outgoing, Outgoing]:
+    """What dead-lettering ``msg`` produces: ``msg`` unchanged on ``<topic>.dlq`` with why it
+    failed in its headers, and a ``DeadLettered`` record on ``haven.deadletters.v1`` saying
+    where it came from and why, never its payload. Sent by ``dead_letter`` (plain producer)
+    and inside the registry's transaction alike."""
     source = msg.topic() or ""
-    reason = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
-    event = DeadLettered(
+    reason = f"{type(error).__name__}: {error}"
+    original = msg.headers() or []
+    headers: Headers = list(original.items()) if isinstance(original, dict) else list(original)
+    headers += [
+        ("haven.dlq.error", reason[:2000].encode()),
+        ("haven.dlq.source", f"{source}/{msg.partition()}/{msg.offset()}".encode()),
+        ("haven.dlq.group", group_id.encode()),
+        ("haven.dlq.attempts", str(attempts).encode()),
+    ]
+    record = DeadLettered(
         source_topic=source,
         source_partition=msg.partition() or 0,
         source_offset=msg.offset() or 0,
         consumer_group=group_id,
         error=reason[:500],
     )
-    return deadletters_topic(source), source.encode(), event.model_dump_json().encode()
+    return (
+        Outgoing(f"{source}.dlq", msg.key(), msg.value(), headers),
+        Outgoing(deadletters_topic(source), source.encode(), record.model_dump_json().encode(), []),
+    )
 
 
 def dead_letter(
     producer: EventProducer, msg: Message, *, group_id: str, error: BaseException, attempts: int
 ) -> None:
-    """Send ``msg`` unchanged to ``<topic>.dlq`` with why it failed, and a ``DeadLettered``
-    record to ``haven.deadletters.v1``; blocks until both are acknowledged."""
-    original = msg.headers() or []
-    headers: Headers = list(original.items()) if isinstance(original, dict) else list(original)
-    headers += [
-        ("haven.dlq.error", f"{type(error).__name__}: {error}"[:2000].encode()),
-        ("haven.dlq.source", f"{msg.topic()}/{msg.partition()}/{msg.offset()}".encode()),
-        ("haven.dlq.group", group_id.encode()),
-        ("haven.dlq.attempts", str(attempts).encode()),
-    ]
-    producer.send(f"{msg.topic()}.dlq", msg.key(), msg.value(), headers=headers)
-    producer.send(*dead_letter_record(msg, group_id=group_id, error=error))
+    """Dead-letter ``msg`` (see ``dead_letters``); blocks until both are acknowledged."""
+    for out in dead_letters(msg, group_id=group_id, error=error, attempts=attempts):
+        producer.send(out.topic, out.key, out.value, headers=out.headers or None)
 
 
 class ConsumerLoop:
@@ -146,7 +131,7 @@ class ConsumerLoop:
     ) -> None:
         """``start_positions``, if given, sets ``offset`` on newly assigned partitions (e.g.
         positions kept atomically with a read model); the group's committed offsets are then
-        ignored for where to start and for deciding readiness."""
+        ignored for where to start."""
         self.group_id = group_id
         self.topics = topics
         self._handler = handler
@@ -160,7 +145,6 @@ class ConsumerLoop:
         self._catch_up = CatchUp()
         self._last_lag_check = 0.0
         self._start_positions = start_positions
-        self._starts: dict[tuple[str, int], int] = {}
         self.failed: BaseException | None = None
 
     @property
@@ -175,49 +159,14 @@ class ConsumerLoop:
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         if self._start_positions is not None:
             self._start_positions(partitions)
-            self._starts.update({(tp.topic, tp.partition): tp.offset for tp in partitions})
             consumer.assign(partitions)
-        self._catch_up.assigned = True
-        self._catch_up.unmeasured.extend(partitions)
+        self._catch_up.assigned(partitions)
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        for tp in partitions:
-            self._catch_up.pending.discard((tp.topic, tp.partition))
-
-    def _measure_targets(self) -> None:
-        catch_up = self._catch_up
-        while catch_up.unmeasured:
-            tp = catch_up.unmeasured.pop()
-            low, high = self._consumer.get_watermark_offsets(tp, timeout=10)
-            if high > low:
-                catch_up.targets[(tp.topic, tp.partition)] = high
-                catch_up.pending.add((tp.topic, tp.partition))
-
-    def _check_caught_up(self, *, ask_group: bool) -> None:
-        catch_up = self._catch_up
-        if not catch_up.pending:
-            return
-        tps = [TopicPartition(t, p) for t, p in catch_up.pending]
-        for tp in self._consumer.position(tps):
-            key = (tp.topic, tp.partition)
-            if tp.offset != OFFSET_INVALID and tp.offset >= catch_up.targets[key]:
-                catch_up.pending.discard(key)
-        if catch_up.pending and ask_group:
-            # Never fetched (committed offset already at the end): ask the group.
-            if self._start_positions is not None:
-                known = [
-                    TopicPartition(t, p, self._starts.get((t, p), OFFSET_INVALID))
-                    for t, p in catch_up.pending
-                ]
-            else:
-                known = self._consumer.committed(tps, timeout=10)
-            for tp in known:
-                key = (tp.topic, tp.partition)
-                if tp.offset != OFFSET_INVALID and tp.offset >= catch_up.targets[key]:
-                    catch_up.pending.discard(key)
+        self._catch_up.revoked(partitions)
 
     @staticmethod
-    def _housekeeping(step: Callable[[], None]) -> None:
+    def _housekeeping(step: Callable[[], object]) -> None:
         """Readiness and lag bookkeeping asks the broker for offsets; while the broker is away
         that fails, and must not stop the loop: try again on the next poll."""
         try:
@@ -226,14 +175,17 @@ class ConsumerLoop:
             log.warning("offset bookkeeping failed; will retry", extra={"error": str(exc)})
 
     def _report_lag(self) -> None:
+        """Every 5 s: lag per partition from the high watermarks the fetches bring back (cached
+        in the client, so no broker round trip holds up the loop)."""
         now = time.monotonic()
         if now - self._last_lag_check < 5.0:
             return
         self._last_lag_check = now
-        assignment = self._consumer.assignment()
-        for tp in self._consumer.position(assignment):
-            _, high = self._consumer.get_watermark_offsets(tp, timeout=5, cached=False)
-            if tp.offset >= 0:
+        if not self._catch_up.done:
+            log.info("catching up", extra={"group": self.group_id, **self._catch_up.describe()})
+        for tp in self._consumer.position(self._consumer.assignment()):
+            _, high = self._consumer.get_watermark_offsets(tp, cached=True)
+            if tp.offset >= 0 and high >= 0:
                 self._hooks.lag(tp.topic, tp.partition, max(0, high - tp.offset))
 
     # ------------------------------------------------------------------ processing
@@ -293,19 +245,16 @@ class ConsumerLoop:
             while not self._stopping.is_set():
                 msg = self._consumer.poll(0.2)
                 if self._catch_up.unmeasured:
-                    self._housekeeping(self._measure_targets)
-                if msg is None:
-                    self._housekeeping(lambda: self._check_caught_up(ask_group=True))
-                    self._housekeeping(self._report_lag)
-                    continue
-                if msg.error():
-                    log.warning("consumer error", extra={"error": str(msg.error())})
-                    continue
-                self._handle(msg)
-                self._consumer.store_offsets(message=msg)
-                self._hooks.consumed(msg.topic() or "")
-                if self._catch_up.pending:
-                    self._housekeeping(lambda: self._check_caught_up(ask_group=False))
+                    self._housekeeping(lambda: self._catch_up.measure(self._consumer))
+                if msg is not None and not self._catch_up.observe(msg):
+                    if msg.error():
+                        log.warning("consumer error", extra={"error": str(msg.error())})
+                    else:
+                        self._handle(msg)
+                        self._consumer.store_offsets(message=msg)
+                        self._hooks.consumed(msg.topic() or "")
+                self._housekeeping(lambda: self._catch_up.update(self._consumer))
+                self._housekeeping(self._report_lag)
         except Exception as exc:
             self.failed = exc
             log.exception("consumer loop stopped by an error")

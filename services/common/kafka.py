@@ -59,6 +59,25 @@ def producer_config(bootstrap: str, **overrides: Any) -> dict[str, Any]:
     return config
 
 
+def consumer_config(bootstrap: str, group_id: str, **overrides: Any) -> dict[str, Any]:
+    config: dict[str, Any] = {
+        "bootstrap.servers": bootstrap,
+        "group.id": group_id,
+        "enable.auto.commit": True,
+        "enable.auto.offset.store": False,
+        "auto.offset.reset": "earliest",
+        "isolation.level": "read_committed",
+        "session.timeout.ms": 10_000,
+        "heartbeat.interval.ms": 1_000,
+        "max.poll.interval.ms": 300_000,
+        "topic.metadata.refresh.interval.ms": 5_000,
+        # End-of-partition events: how services.common.catch_up knows a read reached the end.
+        "enable.partition.eof": True,
+    }
+    config.update(overrides)
+    return config
+
+
 class EventProducer:
     """A thread-safe producer whose sends complete when the broker has acknowledged them."""
 

@@ -28,6 +28,7 @@ from confluent_kafka import Message
 from fastapi import Request
 
 from schemas.events import ApiKeyHash, PlatformSnapshot
+from schemas.topics import PLATFORMS
 from services.common.consumer import ConsumerHooks, ConsumerLoop
 from services.common.http import ApiError
 from services.common.kafka import EventProducer
@@ -151,7 +152,7 @@ class PlatformDirectoryWorker:
         self.loop = ConsumerLoop(
             bootstrap=settings.kafka_bootstrap,
             group_id=settings.group(f"platforms.{uuid.uuid4().hex[:12]}"),
-            topics=[settings.topic("haven.platforms.v1")],
+            topics=[settings.topic(PLATFORMS)],
             handler=self._apply,
             producer=producer,
             max_attempts=settings.consumer_max_attempts,

@@ -19,6 +19,8 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from schemas.topics import TopicSpec, qualified
+
 PLACEHOLDER_SECRET = "changethis"  # noqa: S105 - the value refused outside development
 
 
@@ -71,9 +73,10 @@ class ServiceSettings(BaseSettings):
                 )
         return self
 
-    def topic(self, name: str) -> str:
-        """A contract topic's name within this deployment's namespace."""
-        return f"{self.kafka_namespace}.{name}" if self.kafka_namespace else name
+    def topic(self, spec: TopicSpec | str) -> str:
+        """A contract topic's name within this deployment's namespace (``schemas.topics``'
+        constants; a string only for names built at run time, such as a platform's topic)."""
+        return qualified(spec.name if isinstance(spec, TopicSpec) else spec, self.kafka_namespace)
 
     def group(self, purpose: str) -> str:
         """A consumer group id, namespaced like the topics."""

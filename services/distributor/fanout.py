@@ -41,7 +41,7 @@ from schemas.events import (
     WebhookBatchFailed,
 )
 from schemas.signals import SignalType
-from schemas.topics import platform_topic
+from schemas.topics import DELIVERIES, WEBHOOK_FAILURES, platform_topic
 from services.common.kafka import EventProducer
 from services.common.platform_keys import PlatformDirectory
 from services.distributor.adapters.deliveries import (
@@ -133,9 +133,7 @@ class Dispatcher:
             outcome=outcome,
             attempts=attempts,
         )
-        self.fanout.producer.send(
-            self.fanout.settings.topic("haven.deliveries.v1"), self.platform_id, record
-        )
+        self.fanout.producer.send(self.fanout.settings.topic(DELIVERIES), self.platform_id, record)
         labels = (self.platform_id, self.channel.value)
         if outcome is DeliveryOutcome.DELIVERED:
             self.fanout.metrics.deliveries.labels(*labels).inc()
@@ -149,7 +147,7 @@ class Dispatcher:
         if not self._topic_ready:
             ensure_topics(s.kafka_bootstrap, (spec,), namespace=s.kafka_namespace)
             self._topic_ready = True
-        topic = s.topic(spec.name)
+        topic = s.topic(spec)
         futures = [
             self.fanout.producer.produce(topic, f"{e.signal.value}:{e.value}", e)
             for e in platform_entries(self.platform_id, entries)
@@ -213,7 +211,7 @@ class Dispatcher:
             attempts=outcome.attempts,
             last_error=outcome.error[:2000],
         )
-        self.fanout.producer.send(s.topic("haven.webhooks.dlq.v1"), self.platform_id, failed)
+        self.fanout.producer.send(s.topic(WEBHOOK_FAILURES), self.platform_id, failed)
         self.fanout.metrics.webhook_dead_lettered.labels(self.platform_id).inc()
         self._record(entries, DeliveryOutcome.FAILED, outcome.attempts)
         return True
@@ -267,7 +265,7 @@ class FanOutWorker:
         cursors: dict[tuple[str, Channel], int] | None = None
         while cursors is None and not self.stopping.is_set():
             try:
-                cursors = read_delivery_cursors(s.kafka_bootstrap, s.topic("haven.deliveries.v1"))
+                cursors = read_delivery_cursors(s.kafka_bootstrap, s.topic(DELIVERIES))
             except Exception:
                 log.exception("could not read delivery cursors; retrying")
                 self.stopping.wait(1.0)

@@ -31,6 +31,7 @@ from schemas.events import (
     MatchFound,
 )
 from schemas.signals import hash_key
+from schemas.topics import ACTIONS, CASES, DELIVERIES, MATCHES
 from services.common.consumer import ConsumerLoop
 from services.common.kafka import EventProducer
 from services.common.redis import TRANSIENT_REDIS_ERRORS
@@ -41,7 +42,7 @@ from services.intake.settings import IntakeSettings
 
 log = logging.getLogger(__name__)
 
-STATUS_TOPICS = ("haven.cases.v1", "haven.deliveries.v1", "haven.matches.v1", "haven.actions.v1")
+STATUS_TOPICS = (CASES, DELIVERIES, MATCHES, ACTIONS)
 
 
 class StatusProjector:
@@ -49,7 +50,7 @@ class StatusProjector:
 
     def __init__(self, writer: ReadModelWriter, settings: IntakeSettings) -> None:
         self._writer = writer
-        self._topics = {settings.topic(name): name for name in STATUS_TOPICS}
+        self._topics = {settings.topic(spec): spec.name for spec in STATUS_TOPICS}
 
     def start_positions(self, partitions: list[TopicPartition]) -> None:
         for tp in partitions:
@@ -61,7 +62,7 @@ class StatusProjector:
         where = (topic, msg.partition() or 0, msg.offset() or 0)
         keys = self._writer.keys
         match self._topics.get(topic):
-            case "haven.cases.v1":
+            case CASES.name:
                 snapshot = CaseSnapshot.model_validate_json(msg.value() or b"")
                 self._writer.apply(
                     *where,
@@ -70,18 +71,18 @@ class StatusProjector:
                     snapshot_rank(snapshot),
                     snapshot.model_dump_json(),
                 )
-            case "haven.deliveries.v1":
+            case DELIVERIES.name:
                 delivery = DeliveryRecorded.model_validate_json(msg.value() or b"")
                 if delivery.outcome is DeliveryOutcome.DELIVERED and delivery.keys:
                     targets = [keys.delivered(key) for key in delivery.keys]
                     self._writer.apply(*where, "member", targets, delivery.platform_id)
                 else:
                     self._writer.apply(*where, "skip", [])
-            case "haven.matches.v1":
+            case MATCHES.name:
                 found = MatchFound.model_validate_json(msg.value() or b"")
                 key = hash_key(found.signal, found.value)
                 self._writer.apply(*where, "member", [keys.matched(key)], found.platform_id)
-            case "haven.actions.v1":
+            case ACTIONS.name:
                 action = ActionReported.model_validate_json(msg.value() or b"")
                 key = hash_key(action.signal, action.value)
                 micros = int(action.occurred_at.timestamp() * 1_000_000)
@@ -125,7 +126,7 @@ def status_loop(
     return ConsumerLoop(
         bootstrap=settings.kafka_bootstrap,
         group_id=settings.group("status"),
-        topics=[settings.topic(name) for name in STATUS_TOPICS],
+        topics=[settings.topic(spec) for spec in STATUS_TOPICS],
         handler=projector.handle,
         producer=producer,
         max_attempts=settings.consumer_max_attempts,
@@ -150,7 +151,16 @@ class StatusWorker:
 
     @property
     def ready(self) -> bool:
-        return self._loop is not None and self._loop.ready
+        """The projector has caught up with Kafka *and* the read model it filled is still in
+        Redis. Asking Redis here (not only every ``check_every_s``) keeps ``/readyz`` from
+        answering 200 in the second between Redis losing the model and the watcher noticing."""
+        loop = self._loop
+        if loop is None or not loop.ready:
+            return False
+        try:
+            return not self._writer.epoch_lost()
+        except TRANSIENT_REDIS_ERRORS:
+            return False
 
     def stop(self) -> None:
         self._stopping.set()
@@ -165,11 +175,13 @@ class StatusWorker:
                 continue  # Redis away: nothing to decide until it answers again
             if lost:
                 log.warning("the status read model was lost; rebuilding it from Kafka")
+                self._loop = None  # unready until the new loop has replayed
                 loop.stop()
                 return
 
     def run(self) -> None:
         while not self._stopping.is_set():
+            self._loop = None
             try:
                 self._writer.mark_epoch(self._epoch)
             except TRANSIENT_REDIS_ERRORS:

@@ -24,8 +24,10 @@ import uuid
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Message, TopicPartition
 
 from schemas.events import HashListEntry
+from schemas.topics import HASHLIST
+from services.common.catch_up import topic_partitions, watermarks
 from services.common.consumer import ConsumerLoop
-from services.common.kafka import EventProducer
+from services.common.kafka import EventProducer, consumer_config
 from services.matcher.adapters.snapshot import IndexSnapshot, load_snapshot, save_snapshot
 from services.matcher.domain import HashListView
 from services.matcher.metrics import MatcherMetrics
@@ -41,7 +43,7 @@ class IndexWorker:
         self, settings: MatcherSettings, metrics: MatcherMetrics, producer: EventProducer
     ) -> None:
         self.settings = settings
-        self.topic = settings.topic("haven.hashlist.v1")
+        self.topic = settings.topic(HASHLIST)
         self.view = HashListView()
         self.lock = threading.Lock()
         self._positions: dict[int, int] = {}  # partition -> next offset to apply
@@ -83,17 +85,10 @@ class IndexWorker:
         """The hash list's end offsets; retried while the broker is away or electing leaders
         (right after a broker restart), since a snapshot can only be checked against them."""
         while True:
-            probe = Consumer(
-                {"bootstrap.servers": self.settings.kafka_bootstrap, "group.id": "probe"}
-            )
+            probe = Consumer(consumer_config(self.settings.kafka_bootstrap, "probe"))
             try:
-                metadata = probe.list_topics(self.topic, timeout=10).topics[self.topic]
-                return {
-                    p: int(
-                        probe.get_watermark_offsets(TopicPartition(self.topic, p), timeout=10)[1]
-                    )
-                    for p in metadata.partitions
-                }
+                marks = watermarks(probe, topic_partitions(probe, self.topic))
+                return {partition: high for (_, partition), (_, high) in marks.items()}
             except KafkaException as exc:
                 log.warning("hash-list offsets unavailable; retrying", extra={"error": str(exc)})
                 if self._stopping.wait(1.0):

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, Request, sync_playwright
 
+from tests.support.infra import require_tool
 from tests.support.services import ROOT, ServiceProcess, service_env
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -72,8 +73,7 @@ def intake(
 
 @pytest.fixture(scope="session")
 def playwright() -> Iterator[Playwright]:
-    if not CHROMIUM.exists():
-        pytest.skip("the Debian chromium package is not installed")
+    require_tool(str(CHROMIUM), package="chromium")
     with sync_playwright() as driver:
         yield driver
 

@@ -12,9 +12,9 @@ import subprocess
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 from altcha import v1 as altcha
 
+from tests.support.infra import require_tool
 from tests.web.harness import WEB_TESTS, find_node
 
 HARNESS = WEB_TESTS.parent / "browser" / "pow_harness.mjs"
@@ -23,9 +23,7 @@ TEXTS = ["", "abc", "a" * 55, "a" * 56, "a" * 64, "b" * 200, "héllo wörld ✓"
 
 
 def run_solver(texts: list[str], challenges: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    node = find_node()
-    if node is None:
-        pytest.skip("node is not installed")
+    node = require_tool(find_node() or "node", package="nodejs")
     completed = subprocess.run(
         [node, str(HARNESS)],
         input=json.dumps({"texts": texts, "challenges": challenges}).encode(),

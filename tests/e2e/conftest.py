@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,9 +9,8 @@ from typing import Any
 
 import pytest
 
-from schemas.bootstrap import ensure_topics
-from schemas.topics import all_topics
 from tests.support import intake
+from tests.support.namespace import new_namespace
 from tests.support.services import SERVICE_NAMES, ServiceProcess, service_env
 
 
@@ -46,12 +44,14 @@ class Stack:
 
 @pytest.fixture(scope="module")
 def stack(
-    kafka_bootstrap: str, redis_url: str, topics: str, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest,
+    kafka_bootstrap: str,
+    redis_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Stack]:
     """The four services in a namespace of this module's own: one module's cases, platforms
     and poison never show up in another's matches, counts or logs."""
-    namespace = f"{topics}-{uuid.uuid4().hex[:6]}"
-    ensure_topics(kafka_bootstrap, all_topics(), namespace=namespace)
+    namespace = new_namespace(request, "e")
     data_dir = tmp_path_factory.mktemp("haven-data")
     env = service_env(
         kafka=kafka_bootstrap, redis=redis_url, namespace=namespace, data_dir=data_dir

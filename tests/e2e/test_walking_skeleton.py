@@ -14,7 +14,7 @@ from services.audit.adapters.client import AuditClient
 from services.audit.log.keys import load_signer
 from tests.e2e.conftest import Stack
 from tests.support import intake as intake_client
-from tests.support.infra import require_kafka
+from tests.support.infra import require_kafka, require_local_broker
 from tests.support.wait import wait_until
 
 pytestmark = pytest.mark.e2e
@@ -204,8 +204,7 @@ def test_malformed_json_gets_422(stack: Stack) -> None:
 
 
 def test_case_survives_a_restart_of_broker_and_services(stack: Stack, kafka_bootstrap: str) -> None:
-    if kafka_bootstrap != local_stack.KAFKA_BOOTSTRAP or local_stack.running_pid("kafka") is None:
-        pytest.skip("restarting the broker needs the local broker this run started")
+    require_local_broker(kafka_bootstrap, "restarting the broker")
     pdq, md5 = reference_image()
     open_case(stack.url("intake"), pdq, md5)
     wait_until(lambda: all(matches(stack.url("matcher"), pdq, md5)), timeout=30, what="match")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
-import uuid
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,13 +18,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from schemas.bootstrap import ensure_topics
-from schemas.topics import all_topics
 from services.audit.log.entry import Entry
 from services.audit.log.keys import load_signer
 from services.audit.log.note import Signer
 from services.audit.log.tlog import AuditLog
 from services.common.kafka import EventProducer
+from tests.support.namespace import new_namespace
 from tests.support.services import ServiceProcess, service_env
 from tests.support.wait import wait_until
 
@@ -60,9 +58,10 @@ class AuditRun:
 
 
 @pytest.fixture
-def audit_run(kafka_bootstrap: str, redis_url: str, tmp_path: Path) -> Iterator[AuditRun]:
-    namespace = f"c{uuid.uuid4().hex[:10]}"
-    ensure_topics(kafka_bootstrap, all_topics(), namespace=namespace)
+def audit_run(
+    request: pytest.FixtureRequest, kafka_bootstrap: str, redis_url: str, tmp_path: Path
+) -> Iterator[AuditRun]:
+    namespace = new_namespace(request, "c")
     env = service_env(
         kafka=kafka_bootstrap,
         redis=redis_url,

@@ -15,9 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from schemas.bootstrap import ensure_topics
 from schemas.events import ActionKind, ActionReported, CheckpointSigned, DeadLettered, MatchFound
-from schemas.topics import all_topics
 from services.audit.adapters.client import AuditClient
 from services.audit.log.checkpoint import open_checkpoint
 from services.audit.log.keys import load_signer
@@ -25,6 +23,7 @@ from services.audit.log.merkle import leaf_hash, verify_consistency, verify_incl
 from services.audit.log.note import Verifier
 from services.common.kafka import EventProducer
 from tests.integration.conftest import read_topic
+from tests.support.namespace import new_namespace
 from tests.support.services import ServiceProcess, service_env
 from tests.support.wait import wait_until
 
@@ -57,10 +56,12 @@ class Audit:
 
 @pytest.fixture(scope="module")
 def audit(
-    kafka_bootstrap: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest,
+    kafka_bootstrap: str,
+    redis_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Audit]:
-    namespace = f"a{uuid.uuid4().hex[:10]}"
-    ensure_topics(kafka_bootstrap, all_topics(), namespace=namespace)
+    namespace = new_namespace(request, "a")
     data_dir = tmp_path_factory.mktemp("audit-data")
     env = service_env(
         kafka=kafka_bootstrap,
@@ -285,15 +286,35 @@ def test_haven_audit_prove_checks_an_entry_with_public_endpoints_only(audit: Aud
     assert "not included" in wrong.stderr
 
 
-def test_metrics_report_tree_size_and_checkpoint_age(audit: Audit) -> None:
+def test_metrics_report_tree_size_and_checkpoint_age(audit: Audit, producer: EventProducer) -> None:
+    def series(name: str) -> float:
+        text = httpx.get(f"{audit.service.url}/metrics", timeout=10).text
+        values = [float(line.split()[-1]) for line in text.splitlines() if line.startswith(name)]
+        assert values, f"{name} is not exported"
+        return values[0]
+
     audit.wait_for_entries(3, "entries")
+    assert series("haven_audit_tree_size ") >= 3
+    # The age is live: with nothing new to sign it grows...
+    idle = series("haven_audit_seconds_since_checkpoint ")
+    grown = wait_until(
+        lambda: (
+            age if (age := series("haven_audit_seconds_since_checkpoint ")) > idle + 0.5 else None
+        ),
+        timeout=10,
+        what="the checkpoint age to grow while idle",
+    )
+    # ...and a new entry is signed within the 0.3 s interval, which brings it back down.
+    size = series("haven_audit_tree_size ")
+    _publish_lifecycle(producer, audit, f"age-{uuid.uuid4().hex}")
+    wait_until(
+        lambda: (
+            series("haven_audit_tree_size ") > size
+            and series("haven_audit_seconds_since_checkpoint ") < min(grown, 5.0)
+        ),
+        timeout=30,
+        what="a fresh checkpoint after new entries",
+    )
     text = httpx.get(f"{audit.service.url}/metrics", timeout=10).text
-    sizes = [
-        float(line.split()[-1])
-        for line in text.splitlines()
-        if line.startswith("haven_audit_tree_size ")
-    ]
-    assert sizes and sizes[0] >= 3
-    assert "haven_audit_seconds_since_checkpoint " in text
     assert "haven_audit_append_batch_seconds_bucket" in text
     assert 'haven_audit_entries_appended_total{topic="' in text

@@ -15,15 +15,17 @@ from schemas.topics import DEADLETTERS, SUBMISSIONS, TopicSpec, dlq_of
 from services.common.consumer import ConsumerLoop
 from services.common.kafka import EventProducer
 from tests.integration.conftest import message_headers, read_topic
+from tests.support.namespace import drop_namespace
 from tests.support.wait import wait_until
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def topic(kafka_bootstrap: str) -> str:
+def topic(request: pytest.FixtureRequest, kafka_bootstrap: str, redis_url: str) -> str:
     """A fresh topic, its DLQ and the namespace's dead-letter record topic, for one test."""
     namespace = f"it.{uuid.uuid4().hex[:10]}"
+    request.addfinalizer(lambda: drop_namespace(kafka_bootstrap, redis_url, namespace))
     name = f"{namespace}.haven.submissions.v1"
     spec = TopicSpec(name, "k", "test", ())
     ensure_topics(kafka_bootstrap, (spec, dlq_of(spec)))
@@ -105,23 +107,29 @@ def test_failing_handler_is_retried_then_dead_lettered(
 def test_offsets_are_stored_only_after_success_so_a_new_member_resumes(
     kafka_bootstrap: str, producer: EventProducer, topic: str
 ) -> None:
+    """The first member handles "1", then stops while its handler of "2" is still failing (a
+    dependency away): the next member gets "2" again, and not "1"."""
     group = f"g-{uuid.uuid4().hex}"
     seen: list[bytes] = []
+    failures: list[bytes] = []
+
+    def flaky(msg: Message) -> None:
+        if msg.value() == b"2":
+            failures.append(b"2")
+            raise ConnectionError("the read model is away")
+        seen.append(msg.value() or b"")
+
     loop = ConsumerLoop(
-        bootstrap=kafka_bootstrap,
-        group_id=group,
-        topics=[topic],
-        handler=lambda m: seen.append(m.value() or b""),
-        producer=producer,
+        bootstrap=kafka_bootstrap, group_id=group, topics=[topic], handler=flaky, producer=producer
     )
     thread = run_loop(loop)
     producer.send(topic, "k", b"1")
-    wait_until(lambda: seen == [b"1"], timeout=30, what="first message")
-    wait_until(lambda: loop.ready, timeout=30, what="caught up")
+    producer.send(topic, "k", b"2")
+    wait_until(lambda: seen == [b"1"] and failures, timeout=30, what="1 handled, 2 failing")
     loop.stop()
     thread.join(15)
+    assert not thread.is_alive()
 
-    producer.send(topic, "k", b"2")
     again: list[bytes] = []
     second = ConsumerLoop(
         bootstrap=kafka_bootstrap,
@@ -131,9 +139,10 @@ def test_offsets_are_stored_only_after_success_so_a_new_member_resumes(
         producer=producer,
     )
     thread = run_loop(second)
-    wait_until(lambda: again == [b"2"], timeout=30, what="only the unprocessed message")
+    wait_until(lambda: second.ready and again == [b"2"], timeout=30, what="only 2, redelivered")
     second.stop()
     thread.join(15)
+    assert again == [b"2"]
 
 
 def test_kafka_and_dlq_names_follow_the_contract() -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,11 +18,11 @@ from typing import Any
 import httpx
 import pytest
 
-from schemas.bootstrap import ensure_topics
 from schemas.events import CaseOpened, CaseWithdrawn, MediaItem
 from schemas.signals import ImageMedia
-from schemas.topics import all_topics, qualified
+from schemas.topics import qualified
 from services.common.kafka import EventProducer
+from tests.support.namespace import new_namespace
 from tests.support.services import ServiceProcess, service_env
 
 FAST_WEBHOOKS = {
@@ -83,13 +82,12 @@ def image(n: int) -> ImageMedia:
 
 @pytest.fixture(name="haven_factory")
 def haven_factory_fixture(
-    kafka_bootstrap: str, redis_url: str, tmp_path: Path
+    request: pytest.FixtureRequest, kafka_bootstrap: str, redis_url: str, tmp_path: Path
 ) -> Iterator[Callable[..., Haven]]:
     started: list[Haven] = []
 
     def start(extra: dict[str, str] | None = None) -> Haven:
-        namespace = f"d{uuid.uuid4().hex[:8]}"
-        ensure_topics(kafka_bootstrap, all_topics(), namespace=namespace)
+        namespace = new_namespace(request, "d")
         env = service_env(
             kafka=kafka_bootstrap,
             redis=redis_url,

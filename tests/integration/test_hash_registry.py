@@ -12,6 +12,7 @@ from schemas.signals import ImageMedia
 from schemas.topics import qualified
 from services.common.kafka import EventProducer
 from tests.integration.conftest import read_topic
+from tests.support.namespace import new_namespace
 from tests.support.services import ServiceProcess, service_env
 from tests.support.wait import wait_until
 
@@ -20,15 +21,10 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def distributor(
-    kafka_bootstrap: str, redis_url: str, tmp_path: Path
+    request: pytest.FixtureRequest, kafka_bootstrap: str, redis_url: str, tmp_path: Path
 ) -> Iterator[tuple[ServiceProcess, str]]:
-    import uuid
 
-    from schemas.bootstrap import ensure_topics
-    from schemas.topics import all_topics
-
-    namespace = f"r{uuid.uuid4().hex[:8]}"
-    ensure_topics(kafka_bootstrap, all_topics(), namespace=namespace)
+    namespace = new_namespace(request, "r")
     env = service_env(
         kafka=kafka_bootstrap, redis=redis_url, namespace=namespace, data_dir=tmp_path
     )

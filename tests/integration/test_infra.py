@@ -12,14 +12,19 @@ from confluent_kafka.admin._config import ConfigResource
 
 from schemas.bootstrap import ensure_topics
 from schemas.topics import all_topics, qualified
+from services.common.catch_up import read_to_end
 from services.common.kafka import DeliveryFailed, EventProducer
 from tests.support.infra import InfraUnavailable, require_kafka, require_redis
+from tests.support.namespace import drop_namespace
 
 pytestmark = pytest.mark.integration
 
 
-def test_topic_bootstrap_is_idempotent_and_configures_compaction(kafka_bootstrap: str) -> None:
+def test_topic_bootstrap_is_idempotent_and_configures_compaction(
+    request: pytest.FixtureRequest, kafka_bootstrap: str, redis_url: str
+) -> None:
     namespace = f"b{uuid.uuid4().hex[:8]}"
+    request.addfinalizer(lambda: drop_namespace(kafka_bootstrap, redis_url, namespace))
     created = ensure_topics(kafka_bootstrap, all_topics(), namespace=namespace)
     assert len(created) == len(all_topics())
     assert ensure_topics(kafka_bootstrap, all_topics(), namespace=namespace) == []
@@ -35,8 +40,19 @@ def test_producer_reports_acknowledged_delivery_and_failure(
     overrides: dict[str, Any] = {"delivery.timeout.ms": 5000}
     producer = EventProducer(kafka_bootstrap, on_delivered=None, **overrides)
     try:
-        msg = producer.send(qualified("haven.submissions.v1", topics), "k", b"{}")
-        assert (msg.offset() or 0) >= 0 and msg.error() is None
+        topic = qualified("haven.submissions.v1", topics)
+        key = uuid.uuid4().hex
+        msg = producer.send(topic, key, b"{}")
+        assert msg.error() is None
+        # Acknowledged means on the broker: read back, the key is at the offset reported.
+        stored: dict[bytes, tuple[int | None, int | None]] = {}
+        read_to_end(
+            kafka_bootstrap,
+            topic,
+            lambda m: stored.__setitem__(m.key() or b"", (m.partition(), m.offset())),
+            timeout=30,
+        )
+        assert stored[key.encode()] == (msg.partition(), msg.offset())
         with pytest.raises(DeliveryFailed):
             producer.send(f"missing-{uuid.uuid4().hex}", "k", b"{}", timeout=20)
     finally:
@@ -47,7 +63,10 @@ def test_redis_answers(redis_url: str) -> None:
     client = redis.Redis.from_url(redis_url)
     key = f"test:{uuid.uuid4().hex}"
     client.set(key, b"v", ex=10)
-    assert client.get(key) == b"v"
+    try:
+        assert client.get(key) == b"v"
+    finally:
+        client.delete(key)
 
 
 def test_a_broker_that_does_not_answer_is_an_error_not_a_skip() -> None:

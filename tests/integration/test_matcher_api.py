@@ -23,7 +23,6 @@ import httpx
 import pytest
 from PIL import Image
 
-from schemas.bootstrap import ensure_topics
 from schemas.events import (
     ActionReported,
     Channel,
@@ -33,10 +32,11 @@ from schemas.events import (
     PlatformSnapshot,
 )
 from schemas.signals import SignalType, VpdqFrame, vpdq_digest
-from schemas.topics import all_topics, qualified
+from schemas.topics import qualified
 from services.common.kafka import EventProducer
 from services.common.platform_keys import new_api_key
 from tests.integration.conftest import read_topic
+from tests.support.namespace import new_namespace
 from tests.support.services import ServiceProcess, service_env
 from tests.support.wait import wait_until
 
@@ -95,9 +95,8 @@ class HashList:
 
 
 @pytest.fixture(scope="module")
-def namespace_of_module(kafka_bootstrap: str) -> str:
-    namespace = f"m{uuid.uuid4().hex[:10]}"
-    ensure_topics(kafka_bootstrap, all_topics(), namespace=namespace)
+def namespace_of_module(request: pytest.FixtureRequest, kafka_bootstrap: str) -> str:
+    namespace = new_namespace(request, "m")
     return namespace
 
 

@@ -11,12 +11,17 @@ import pytest
 from schemas.bootstrap import ensure_topics
 from schemas.topics import TopicSpec
 from services.common.kafka import EventProducer
+from tests.support.namespace import drop_namespace
 
 pytestmark = pytest.mark.integration
 
 
-def test_a_send_whose_caller_gave_up_does_not_stop_later_sends(kafka_bootstrap: str) -> None:
-    topic = f"it.{uuid.uuid4().hex[:10]}.haven.submissions.v1"
+def test_a_send_whose_caller_gave_up_does_not_stop_later_sends(
+    request: pytest.FixtureRequest, kafka_bootstrap: str, redis_url: str
+) -> None:
+    namespace = f"it.{uuid.uuid4().hex[:10]}"
+    request.addfinalizer(lambda: drop_namespace(kafka_bootstrap, redis_url, namespace))
+    topic = f"{namespace}.haven.submissions.v1"
     ensure_topics(kafka_bootstrap, (TopicSpec(topic, "k", "test", ()),))
     producer = EventProducer(kafka_bootstrap)
     try:

@@ -3,12 +3,12 @@ through a flaky webhook receiver, and through a SIGKILL of the distributor mid f
 
 from __future__ import annotations
 
-import uuid
+import json
 from typing import Any
 
 import pytest
-from confluent_kafka import Consumer
 
+from services.common.catch_up import read_to_end
 from services.distributor.webhooks import verify_signature
 from tests.integration.test_distributor_support import (  # noqa: F401 - fixtures
     Haven,
@@ -38,30 +38,13 @@ def statuses(entries: list[dict[str, Any]]) -> dict[str, str]:
 
 
 def read_platform_topic(haven: Haven, platform_id: str) -> list[dict[str, Any]]:
-    import json
-
-    consumer = Consumer(
-        {
-            "bootstrap.servers": haven.bootstrap,
-            "group.id": f"reader-{uuid.uuid4().hex}",
-            "auto.offset.reset": "earliest",
-            "enable.auto.commit": False,
-        }
-    )
-    consumer.subscribe([haven.topic(f"haven.platform.{platform_id}.v1")])
     found: list[dict[str, Any]] = []
-    empty_polls = 0
-    try:
-        while empty_polls < 5:
-            msg = consumer.poll(0.3)
-            if msg is None or msg.error():
-                empty_polls += 1 if (msg is None and found) or empty_polls < 20 else 0
-                if not found and empty_polls >= 20:
-                    break
-                continue
-            found.append(json.loads(msg.value() or b""))
-    finally:
-        consumer.close()
+    read_to_end(
+        haven.bootstrap,
+        haven.topic(f"haven.platform.{platform_id}.v1"),
+        lambda msg: found.append(json.loads(msg.value() or b"")),
+        timeout=30,
+    )
     return found
 
 

@@ -11,14 +11,14 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import Message
 
+from services.common.catch_up import read_to_end
 from tests.support import intake as intake_client
 
 # --------------------------------------------------------------------------- webhook receiver
@@ -160,30 +160,8 @@ class Load:
 # --------------------------------------------------------------------------- Kafka
 
 
-def read_all(bootstrap: str, topic: str, *, timeout: float = 60.0) -> Iterator[Any]:
+def read_all(bootstrap: str, topic: str, *, timeout: float = 60.0) -> list[Message]:
     """Every committed message of ``topic`` up to its current end."""
-    consumer = Consumer(
-        {
-            "bootstrap.servers": bootstrap,
-            "group.id": f"reconcile-{uuid.uuid4().hex}",
-            "enable.auto.commit": False,
-            "isolation.level": "read_committed",
-        }
-    )
-    try:
-        metadata = consumer.list_topics(topic, timeout=10).topics[topic]
-        tps = [TopicPartition(topic, p, 0) for p in metadata.partitions]
-        ends = {tp.partition: consumer.get_watermark_offsets(tp, timeout=10)[1] for tp in tps}
-        consumer.assign([TopicPartition(topic, p, -2) for p in ends])
-        remaining = {p for p, end in ends.items() if end > 0}
-        deadline = time.monotonic() + timeout
-        while remaining and time.monotonic() < deadline:
-            for msg in consumer.consume(500, timeout=0.5):
-                if msg.error() is None:
-                    yield msg
-            for tp in consumer.position([TopicPartition(topic, p) for p in list(remaining)]):
-                if tp.offset >= ends[tp.partition]:
-                    remaining.discard(tp.partition)
-        assert not remaining, f"could not read {topic} to its end"
-    finally:
-        consumer.close()
+    found: list[Message] = []
+    read_to_end(bootstrap, topic, found.append, timeout=timeout)
+    return found

@@ -33,12 +33,12 @@ import httpx
 import pytest
 
 from deploy.local import stack as local_stack
-from schemas.bootstrap import ensure_topics
-from schemas.topics import CONSUMED, all_topics, qualified
+from schemas.topics import CONSUMED, qualified
 from services.common.kafka import EventProducer
 from tests.integration.conftest import message_headers
 from tests.reliability.harness import Load, WebhookReceiver, read_all
-from tests.support.infra import require_kafka
+from tests.support.infra import require_kafka, require_local_broker
+from tests.support.namespace import new_namespace
 from tests.support.services import SERVICE_NAMES, ServiceProcess, service_env
 from tests.support.wait import wait_until
 
@@ -66,12 +66,13 @@ class Rig:
 
 @pytest.fixture(scope="module")
 def rig(
-    kafka_bootstrap: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest,
+    kafka_bootstrap: str,
+    redis_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Rig]:
-    if kafka_bootstrap != local_stack.KAFKA_BOOTSTRAP or local_stack.running_pid("kafka") is None:
-        pytest.skip("fault injection needs the local broker and Redis that `make test` starts")
-    namespace = f"r{uuid.uuid4().hex[:10]}"
-    ensure_topics(kafka_bootstrap, all_topics(), namespace=namespace)
+    require_local_broker(kafka_bootstrap, "fault injection")
+    namespace = new_namespace(request, "r")
     data_dir = tmp_path_factory.mktemp("reliability")
     env = service_env(
         kafka=kafka_bootstrap,
@@ -154,7 +155,7 @@ def latest_by_key(entries: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 def hash_list(rig: Rig) -> dict[str, dict[str, Any]]:
     entries = [
-        json.loads(msg.value())
+        json.loads(msg.value() or b"")
         for msg in read_all(rig.bootstrap, rig.topic("haven.hashlist.v1"))
         if msg.value() and msg.key() != b"poison"
     ]
@@ -181,7 +182,7 @@ def pull_feed(rig: Rig) -> list[dict[str, Any]]:
 
 def platform_topic(rig: Rig) -> list[dict[str, Any]]:
     return [
-        json.loads(msg.value())
+        json.loads(msg.value() or b"")
         for msg in read_all(rig.bootstrap, rig.topic(f"haven.platform.{PLATFORM}.v1"))
         if msg.value()
     ]

@@ -16,8 +16,10 @@ import shutil
 import socket
 import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import urlparse
 
+import pytest
 from confluent_kafka.admin import AdminClient
 
 from deploy.local import stack
@@ -25,6 +27,22 @@ from deploy.local import stack
 
 class InfraUnavailable(RuntimeError):
     """Kafka or Redis did not answer."""
+
+
+def require_tool(name: str, *, package: str) -> str:
+    """The path of ``name`` (a command, or an absolute path); fails the test, naming the
+    Debian package to install, when it is missing. Never a skip: CI would report it green."""
+    found = name if Path(name).is_absolute() and Path(name).exists() else shutil.which(name)
+    if found is None:
+        pytest.fail(f"{name} is missing: install the Debian package {package!r}", pytrace=False)
+    return found
+
+
+def require_local_broker(bootstrap: str, why: str) -> None:
+    """Fail unless ``bootstrap`` is the local broker this run started (tests that kill and
+    restart it need it)."""
+    if bootstrap != stack.KAFKA_BOOTSTRAP or stack.running_pid("kafka") is None:
+        pytest.fail(f"{why} needs the local broker that `make test` starts", pytrace=False)
 
 
 def docker_engine_answers() -> bool:

@@ -6,16 +6,15 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.infra import require_tool
+
 from .harness import TESTDATA, find_node
 
 
 @pytest.fixture(scope="session")
 def node() -> str:
     """Path of the Node.js binary that runs the harness scripts."""
-    path = find_node()
-    if path is None:
-        pytest.skip("node is not installed, so the JavaScript engine cannot run")
-    return path
+    return require_tool(find_node() or "node", package="nodejs")
 
 
 @pytest.fixture(scope="session")

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.support.infra import require_tool
 
 from .harness import hamming, run_harness
 
@@ -91,10 +92,8 @@ def js_match(node: str, pairs: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def ffmpeg() -> str:
-    path = shutil.which("ffmpeg")
-    if path is None or shutil.which("ffprobe") is None:
-        pytest.skip("ffmpeg/ffprobe not installed: cannot decode the sample videos")
-    return path
+    require_tool("ffprobe", package="ffmpeg")
+    return require_tool("ffmpeg", package="ffmpeg")
 
 
 def frame_size(video: Path) -> tuple[int, int]:

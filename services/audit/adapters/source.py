@@ -29,6 +29,8 @@ from confluent_kafka import TopicPartition as KafkaPartition
 
 from services.audit.domain import SourceMessage, is_audited
 from services.audit.log.storage import TopicPartition
+from services.common.catch_up import CatchUp, is_end_of_partition, watermarks
+from services.common.kafka import consumer_config
 
 log = logging.getLogger(__name__)
 
@@ -56,19 +58,14 @@ class KafkaSource:
         self._namespace = namespace
         self._interval = discovery_interval_s
         self._consumer = Consumer(
-            {
-                "bootstrap.servers": bootstrap,
-                "group.id": group_id,
-                "enable.auto.commit": False,
-                "enable.auto.offset.store": False,
-                "auto.offset.reset": "earliest",
-                "isolation.level": "read_committed",
-                "fetch.wait.max.ms": 100,
-            }
+            consumer_config(
+                bootstrap, group_id, **{"enable.auto.commit": False, "fetch.wait.max.ms": 100}
+            )
         )
         self._assigned: set[TopicPartition] = set()
         self._next: dict[TopicPartition, int] = {}  # known next offset to read
-        self._targets: dict[TopicPartition, int] = {}  # end offset seen at assignment
+        self._catch_up = CatchUp()
+        self._ends_reached: list[Message] = []  # end-of-partition events not yet tracked
         self._discovered_at: float | None = None
 
     @property
@@ -94,6 +91,7 @@ class KafkaSource:
             self._consumer.incremental_assign(fresh)
             self._assigned.update(TopicPartition(p.topic, p.partition) for p in fresh)
             log.info("audit partitions assigned", extra={"partitions": len(fresh)})
+        self._catch_up.assigned(fresh)
         self._discovered_at = now
         return len(fresh)
 
@@ -111,17 +109,20 @@ class KafkaSource:
                 fresh.append(
                     KafkaPartition(name, partition, OFFSET_BEGINNING if start is None else start)
                 )
-                low, high = self._consumer.get_watermark_offsets(
-                    KafkaPartition(name, partition), timeout=10
-                )
-                self._next[tp] = low if start is None else start
-                self._targets[tp] = high
+        never_read = [p for p in fresh if p.offset == OFFSET_BEGINNING]
+        firsts = {key: low for key, (low, _) in watermarks(self._consumer, never_read).items()}
+        for p in fresh:
+            key = (p.topic, p.partition)
+            self._next[TopicPartition(*key)] = firsts.get(key, p.offset)
         return fresh
 
     def poll(self, max_messages: int, timeout: float) -> list[SourceMessage]:
         """Up to ``max_messages`` messages, waiting at most ``timeout`` for the first."""
         batch = []
         for msg in self._consumer.consume(num_messages=max_messages, timeout=timeout):
+            if is_end_of_partition(msg):
+                self._ends_reached.append(msg)
+                continue
             if msg.error():
                 log.warning("consumer error", extra={"error": str(msg.error())})
                 continue
@@ -129,6 +130,19 @@ class KafkaSource:
             if is_audited(source.topic, self._namespace):
                 batch.append(source)
         return batch
+
+    def track(self) -> None:
+        """Move ``caught_up`` on; call it once the last polled batch is in the log, so that
+        ready never runs ahead of what the log holds."""
+        for msg in self._ends_reached:
+            self._catch_up.observe(msg)
+        self._ends_reached.clear()
+        try:
+            if self._catch_up.unmeasured:
+                self._catch_up.measure(self._consumer)
+            self._catch_up.update(self._consumer)
+        except KafkaException as exc:  # broker away: readiness waits for it
+            log.warning("audit catch-up check failed", extra={"error": str(exc)})
 
     def positions(self) -> dict[TopicPartition, int]:
         """Next offset per assigned partition, as far as the consumer has read."""
@@ -142,15 +156,9 @@ class KafkaSource:
 
     @property
     def caught_up(self) -> bool:
-        """Every partition has been read up to the end it had when it was assigned."""
-        if self._discovered_at is None:
-            return False
-        if not self._targets:
-            return True
-        done = [tp for tp, end in self._targets.items() if self._next.get(tp, 0) >= end]
-        for tp in done:
-            del self._targets[tp]
-        return not self._targets
+        """Every partition has been read up to the end it had when it was assigned (see
+        ``services.common.catch_up``; moved on by ``track``)."""
+        return self._discovered_at is not None and self._catch_up.done
 
     def commit(self, positions: Mapping[TopicPartition, int]) -> None:
         """Publish positions to the consumer group for lag tools (never read back)."""

@@ -13,10 +13,10 @@ from __future__ import annotations
 import json
 import uuid
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+from confluent_kafka import Message
 
 from schemas.events import Channel, DeliveryOutcome, DeliveryRecorded
-from services.common.consumer import consumer_config
+from services.common.catch_up import read_to_end
 
 DELIVERY_NAMESPACE = uuid.UUID("6f1b7c1e-4a53-4d0e-9a3e-2d7f0f3c8b11")
 
@@ -56,32 +56,14 @@ def delivery_record(
 
 def read_delivery_cursors(bootstrap: str, topic: str) -> dict[tuple[str, Channel], int]:
     """The last recorded sequence of every platform × channel on the deliveries topic."""
-    consumer = Consumer(consumer_config(bootstrap, "unused", **{"enable.auto.commit": False}))
     cursors: dict[tuple[str, Channel], int] = {}
-    try:
-        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
-        tps = [TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions]
-        ends = {}
-        for tp in tps:
-            low, high = consumer.get_watermark_offsets(tp, timeout=10, cached=False)
-            if high > low:
-                ends[tp.partition] = high
-        consumer.assign(tps)
-        remaining = set(ends)
-        while remaining:
-            for msg in consumer.consume(1000, timeout=0.5):
-                if msg.error() or msg.value() is None:
-                    continue
-                try:
-                    doc = json.loads(msg.value() or b"")
-                    key = (str(doc["platform_id"]), Channel(doc["channel"]))
-                    cursors[key] = int(doc["last_sequence"])
-                except (ValueError, KeyError, TypeError):
-                    continue
-            positions = consumer.position([TopicPartition(topic, p) for p in remaining])
-            for tp in positions:
-                if tp.offset >= ends[tp.partition]:
-                    remaining.discard(tp.partition)
-        return cursors
-    finally:
-        consumer.close()
+
+    def note(msg: Message) -> None:
+        try:
+            doc = json.loads(msg.value() or b"")
+            cursors[(str(doc["platform_id"]), Channel(doc["channel"]))] = int(doc["last_sequence"])
+        except (ValueError, KeyError, TypeError):
+            return
+
+    read_to_end(bootstrap, topic, note)
+    return cursors

@@ -4,16 +4,21 @@ Every distributor instance reads the whole hash list from the beginning (assigne
 no consumer group offsets, ``read_committed``) and keeps reading. After each poll it checks
 the ``StabilityProbe`` (see ``view.py``): the highest sequence seen before the end offsets
 were fetched becomes stable once the positions reach those offsets. Ready once everything
-the topic held at start is loaded and stable.
+the topic held at start is loaded and stable: the first probe that completes proves every
+entry of the start-up ends is in memory, and the highest sequence seen then becomes the
+readiness goal, which the next probe reaches. Under a steady stream of new entries ``stable``
+always trails ``max_seen``, so "stable has caught up with max_seen" would never hold.
 """
 
 from __future__ import annotations
 
 import logging
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+from confluent_kafka import Consumer
 
-from services.common.consumer import consumer_config
+from schemas.topics import HASHLIST
+from services.common.catch_up import end_offsets, topic_partitions
+from services.common.kafka import consumer_config
 from services.common.runner import SessionWorker
 from services.distributor.metrics import DistributorMetrics
 from services.distributor.settings import DistributorSettings
@@ -36,7 +41,7 @@ class HashListReader(SessionWorker):
 
     def _session(self) -> None:
         s = self.settings
-        topic = s.topic("haven.hashlist.v1")
+        topic = s.topic(HASHLIST)
         consumer = Consumer(
             consumer_config(
                 s.kafka_bootstrap,
@@ -45,14 +50,15 @@ class HashListReader(SessionWorker):
             )
         )
         try:
-            partitions = sorted(consumer.list_topics(topic, timeout=10).topics[topic].partitions)
-            tps = [TopicPartition(topic, p) for p in partitions]
             # Restart where the view stands: entries already held are skipped by ``apply``.
-            consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
+            tps = topic_partitions(consumer, topic)
+            consumer.assign(tps)
             probe = StabilityProbe()
+            goal: int | None = None  # readiness: this sequence stable (set by the first probe)
             while not self._stopping.is_set():
                 if not probe.waiting:
-                    probe.start(self.view.max_seen, self._ends(consumer, tps))
+                    ends = end_offsets(consumer, tps)
+                    probe.start(self.view.max_seen, {p: end for (_, p), end in ends.items()})
                 batch: list[ViewEntry] = []
                 for msg in consumer.consume(5000, timeout=0.1):
                     if msg.error() or msg.value() is None:
@@ -71,16 +77,9 @@ class HashListReader(SessionWorker):
                 if stable is not None:
                     self.view.advance(stable)
                     self.metrics.stable_sequence.set(self.view.stable)
-                    if self.view.stable >= self.view.max_seen:
+                    if goal is None:
+                        goal = self.view.max_seen
+                    if self.view.stable >= goal:
                         self.ready = True
         finally:
             consumer.close()
-
-    @staticmethod
-    def _ends(consumer: Consumer, tps: list[TopicPartition]) -> dict[int, int]:
-        ends = {}
-        for tp in tps:
-            low, high = consumer.get_watermark_offsets(tp, timeout=10, cached=False)
-            if high > low:
-                ends[tp.partition] = high
-        return ends

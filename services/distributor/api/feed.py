@@ -10,6 +10,7 @@ from confluent_kafka import Message
 from fastapi import APIRouter, Query, Request, Response
 
 from schemas.events import Channel, DeliveryOutcome
+from schemas.topics import DELIVERIES
 from services.common.http import ApiError
 from services.common.platform_keys import require_platform
 from services.distributor.adapters.deliveries import delivery_record
@@ -65,7 +66,7 @@ def feed(
         )
         # Recorded asynchronously: a broker hiccup must not stop platforms pulling the list.
         future = distributor.producer.produce(
-            settings.topic("haven.deliveries.v1"), platform.platform_id, record
+            settings.topic(DELIVERIES), platform.platform_id, record
         )
         labels = (platform.platform_id, Channel.PULL.value)
         distributor.metrics.deliveries.labels(*labels).inc()

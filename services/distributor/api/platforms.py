@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from schemas.bootstrap import ensure_topics
 from schemas.events import Channel, PlatformSnapshot
-from schemas.topics import platform_topic
+from schemas.topics import PLATFORMS, platform_topic
 from services.common.http import ApiError
 from services.common.platform_keys import require_platform
 from services.common.settings import Environment
@@ -72,7 +72,7 @@ def _credentials(d: Distributor, snapshot: PlatformSnapshot, key: str) -> Platfo
 
 
 def _publish(d: Distributor, snapshot: PlatformSnapshot) -> None:
-    topic = d.settings.topic("haven.platforms.v1")
+    topic = d.settings.topic(PLATFORMS)
     d.producer.send(topic, snapshot.platform_id, snapshot)
     d.directory.apply(snapshot)
 

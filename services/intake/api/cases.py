@@ -18,6 +18,7 @@ from fastapi import APIRouter, Depends, Header, Path, Request
 from fastapi.responses import JSONResponse
 
 from schemas.events import CaseSnapshot, CaseStatus, Event, MediaItem
+from schemas.topics import CASES, SUBMISSIONS, TopicSpec
 from services.common.http import ApiError
 from services.common.kafka import DeliveryFailed
 from services.intake import domain
@@ -73,7 +74,7 @@ def _unavailable(exc: Exception) -> ApiError:
 
 
 async def _publish(
-    producer: ProducerDep, settings: SettingsDep, case_id: str, *events: tuple[str, Event]
+    producer: ProducerDep, settings: SettingsDep, case_id: str, *events: tuple[TopicSpec, Event]
 ) -> None:
     """Send events keyed by case id and wait until Kafka acknowledged all of them."""
     try:
@@ -178,8 +179,8 @@ async def create_case(
             producer,
             settings,
             opened.case_id,
-            ("haven.submissions.v1", opened),
-            ("haven.cases.v1", snapshot),
+            (SUBMISSIONS, opened),
+            (CASES, snapshot),
         )
     except BaseException:
         if idempotency_key is not None:
@@ -236,8 +237,8 @@ async def add_media(
                 producer,
                 settings,
                 added.case_id,
-                ("haven.submissions.v1", added),
-                ("haven.cases.v1", updated),
+                (SUBMISSIONS, added),
+                (CASES, updated),
             )
             await store.put(updated)
     except CaseLocked as exc:
@@ -302,8 +303,8 @@ async def withdraw_case(
                     producer,
                     settings,
                     withdrawn.case_id,
-                    ("haven.submissions.v1", withdrawn),
-                    ("haven.cases.v1", updated),
+                    (SUBMISSIONS, withdrawn),
+                    (CASES, updated),
                 )
                 await store.put(updated)
                 metrics.cases_withdrawn.inc()

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from schemas.events import ActionKind
 from schemas.signals import SignalType
+from schemas.topics import ACTIONS
 from services.common.http import ApiError
 from services.common.kafka import DeliveryFailed
 from services.matcher.adapters.events import action_event, publish_all
@@ -96,7 +97,7 @@ async def report_action(
         await run_in_threadpool(
             publish_all,
             producer,
-            settings.topic("haven.actions.v1"),
+            settings.topic(ACTIONS),
             [event],
             timeout=settings.publish_timeout_s,
         )

@@ -20,6 +20,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from schemas.signals import PDQ_MIN_QUALITY, SignalType
+from schemas.topics import MATCHES
 from services.common.http import ApiError
 from services.matcher.adapters.imaging import ImageFingerprints, ImageRejected, fingerprint_image
 from services.matcher.api.deps import (
@@ -143,7 +144,7 @@ async def match_image(
     await run_in_threadpool(
         publish_matches,
         producer,
-        settings.topic("haven.matches.v1"),
+        settings.topic(MATCHES),
         platform.platform_id,
         [(upload_ref, matches) for matches in found],
         settings.publish_timeout_s,

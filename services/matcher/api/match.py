@@ -16,6 +16,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.signals import Md5Hex, PdqHex, SignalType, VpdqFrame
+from schemas.topics import MATCHES
 from services.common.http import ApiError
 from services.common.kafka import DeliveryFailed
 from services.matcher.adapters.events import match_events, publish_all
@@ -170,7 +171,7 @@ async def match(
     await run_in_threadpool(
         publish_matches,
         producer,
-        settings.topic("haven.matches.v1"),
+        settings.topic(MATCHES),
         platform.platform_id,
         list(zip(refs, found, strict=True)),
         settings.publish_timeout_s,
