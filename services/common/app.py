@@ -54,6 +54,7 @@ def service_app(
     checks: dict[str, Callable[[], bool]] | None = None,
     routers: list[APIRouter] | None = None,
     state: dict[str, Any] | None = None,
+    unavailable: tuple[type[Exception], ...] = (),
 ) -> FastAPI:
     readiness = Readiness()
     background = Workers()
@@ -81,7 +82,11 @@ def service_app(
     for key, value in (state or {}).items():
         setattr(app.state, key, value)
     install_http_shell(
-        app, metrics=metrics, readiness=readiness, max_body_bytes=settings.max_body_bytes
+        app,
+        metrics=metrics,
+        readiness=readiness,
+        max_body_bytes=settings.max_body_bytes,
+        unavailable=unavailable,
     )
     for router in routers or []:
         app.include_router(router)

@@ -19,10 +19,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from redis.exceptions import RedisError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.common.health import Readiness, health_router
+from services.common.kafka import DeliveryFailed
 from services.common.metrics import CommonMetrics
 
 log = logging.getLogger("haven.http")
@@ -133,10 +135,34 @@ async def _no_receive() -> Message:
     return {"type": "http.disconnect"}
 
 
+# A dependency is away (Kafka did not acknowledge in time, Redis did not answer): nothing was
+# recorded and the same request may simply be retried, so every service answers alike.
+UNAVAILABLE: tuple[type[Exception], ...] = (DeliveryFailed, TimeoutError, RedisError)
+
+
 def install_http_shell(
-    app: FastAPI, *, metrics: CommonMetrics, readiness: Readiness, max_body_bytes: int
+    app: FastAPI,
+    *,
+    metrics: CommonMetrics,
+    readiness: Readiness,
+    max_body_bytes: int,
+    unavailable: tuple[type[Exception], ...] = (),
 ) -> None:
-    """Error handlers, body limit, metrics/access-log middleware, /livez /readyz /metrics."""
+    """Error handlers, body limit, metrics/access-log middleware, /livez /readyz /metrics.
+
+    ``unavailable`` adds a service's own "try again shortly" errors to ``UNAVAILABLE``.
+    """
+
+    async def dependency_away(request: Request, exc: Exception) -> JSONResponse:
+        log.warning("dependency unavailable", extra={"error": type(exc).__name__})
+        return JSONResponse(
+            error_body("unavailable", "could not record this; please try again"),
+            503,
+            headers={"Retry-After": "5"},
+        )
+
+    for kind in UNAVAILABLE + unavailable:
+        app.add_exception_handler(kind, dependency_away)
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> JSONResponse:

@@ -2,37 +2,23 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 
-from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import JSONResponse
-from redis.exceptions import RedisError
+from fastapi import FastAPI
 
 from services.common.app import service_app
-from services.common.http import error_body
 from services.common.kafka import EventProducer
 from services.common.probes import KafkaProbe
 from services.common.redis import async_client, sync_client
 from services.intake.adapters.guards import Idempotency, RateLimiter
 from services.intake.adapters.pow import ProofOfWork
-from services.intake.adapters.store import CaseStore, ReadModelWriter
-from services.intake.api import cases, challenge
+from services.intake.adapters.store import CaseLocked, CaseStore, ReadModelWriter
+from services.intake.api import cases, challenge, page
 from services.intake.metrics import IntakeMetrics
 from services.intake.settings import IntakeSettings
 from services.intake.worker import status_worker
 
 log = logging.getLogger(__name__)
-
-
-def _page_router() -> list[APIRouter]:
-    """The web page's routes (``api/page.py``), when that module is present."""
-    try:
-        module = importlib.import_module("services.intake.api.page")
-    except ModuleNotFoundError:
-        return []
-    router: APIRouter = module.router
-    return [router]
 
 
 def create_app(settings: IntakeSettings | None = None) -> FastAPI:
@@ -55,7 +41,8 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
             )
         },
         checks={"kafka": KafkaProbe(settings.kafka_bootstrap).reachable},
-        routers=[challenge.router, cases.router, *_page_router()],
+        routers=[challenge.router, cases.router, page.router],
+        unavailable=(CaseLocked,),
         state={
             "metrics": metrics,
             "redis": redis,
@@ -71,14 +58,5 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
             "idempotency": Idempotency(redis, prefix, ttl_s=settings.idempotency_ttl_s),
         },
     )
-
-    @app.exception_handler(RedisError)
-    async def redis_away(request: Request, exc: Exception) -> JSONResponse:
-        log.warning("redis unavailable", extra={"error": type(exc).__name__})
-        return JSONResponse(
-            error_body("unavailable", "temporarily unavailable; please try again"),
-            503,
-            headers={"Retry-After": "5"},
-        )
 
     return app

@@ -20,10 +20,8 @@ from fastapi.responses import JSONResponse
 from schemas.events import CaseSnapshot, CaseStatus, Event, MediaItem
 from schemas.topics import CASES, SUBMISSIONS, TopicSpec
 from services.common.http import ApiError
-from services.common.kafka import DeliveryFailed
 from services.intake import domain
 from services.intake.adapters.guards import IdempotencyInFlight
-from services.intake.adapters.store import CaseLocked
 from services.intake.api.deps import (
     AltchaHeader,
     IdempotencyDep,
@@ -66,23 +64,14 @@ IdempotencyKey = Annotated[
 NOT_FOUND = "no case with this number and secret"
 
 
-def _unavailable(exc: Exception) -> ApiError:
-    log.warning("could not record an event", extra={"error": type(exc).__name__})
-    return ApiError(
-        503, "unavailable", "could not record this; please try again", headers={"Retry-After": "5"}
-    )
-
-
 async def _publish(
     producer: ProducerDep, settings: SettingsDep, case_id: str, *events: tuple[TopicSpec, Event]
 ) -> None:
-    """Send events keyed by case id and wait until Kafka acknowledged all of them."""
-    try:
-        await asyncio.gather(
-            *(producer.send_async(settings.topic(topic), case_id, event) for topic, event in events)
-        )
-    except (DeliveryFailed, TimeoutError) as exc:
-        raise _unavailable(exc) from exc
+    """Send events keyed by case id and wait until Kafka acknowledged all of them (if it does
+    not, ``DeliveryFailed``/``TimeoutError`` become the HTTP shell's 503)."""
+    await asyncio.gather(
+        *(producer.send_async(settings.topic(topic), case_id, event) for topic, event in events)
+    )
 
 
 def _check_limits(settings: SettingsDep, body: CaseCreate, *, existing: int) -> None:
@@ -220,29 +209,26 @@ async def add_media(
     _check_limits(settings, body, existing=0)
     await spend_pow(request, altcha)
     snapshot = await _authorised(store, case_number, authorization)
-    try:
-        async with store.lock(snapshot.case_id, timeout=settings.case_lock_timeout_s):
-            current = await store.get(snapshot.case_number) or snapshot
-            _check_limits(settings, body, existing=len(current.items))
-            try:
-                added, updated = domain.add_media(current, list(body.items))
-            except domain.CaseClosed as exc:
-                raise ApiError(
-                    409,
-                    "case_withdrawn",
-                    "this case was withdrawn; open a new case instead",
-                    fields=[{"field": "case_number", "message": "withdrawn"}],
-                ) from exc
-            await _publish(
-                producer,
-                settings,
-                added.case_id,
-                (SUBMISSIONS, added),
-                (CASES, updated),
-            )
-            await store.put(updated)
-    except CaseLocked as exc:
-        raise _unavailable(exc) from exc
+    async with store.lock(snapshot.case_id, timeout=settings.case_lock_timeout_s):
+        current = await store.get(snapshot.case_number) or snapshot
+        _check_limits(settings, body, existing=len(current.items))
+        try:
+            added, updated = domain.add_media(current, list(body.items))
+        except domain.CaseClosed as exc:
+            raise ApiError(
+                409,
+                "case_withdrawn",
+                "this case was withdrawn; open a new case instead",
+                fields=[{"field": "case_number", "message": "withdrawn"}],
+            ) from exc
+        await _publish(
+            producer,
+            settings,
+            added.case_id,
+            (SUBMISSIONS, added),
+            (CASES, updated),
+        )
+        await store.put(updated)
     metrics.media_added.inc(len(added.items))
     return MediaAddedRead(case_number=updated.case_number, media=_media(added.items))
 
@@ -294,20 +280,17 @@ async def withdraw_case(
 ) -> CaseWithdrawnRead:
     """Withdraw the whole case: every platform is told to unblock its fingerprints."""
     snapshot = await _authorised(store, case_number, authorization)
-    try:
-        async with store.lock(snapshot.case_id, timeout=settings.case_lock_timeout_s):
-            current = await store.get(snapshot.case_number) or snapshot
-            if current.status is not CaseStatus.WITHDRAWN:
-                withdrawn, updated = domain.withdraw(current)
-                await _publish(
-                    producer,
-                    settings,
-                    withdrawn.case_id,
-                    (SUBMISSIONS, withdrawn),
-                    (CASES, updated),
-                )
-                await store.put(updated)
-                metrics.cases_withdrawn.inc()
-    except CaseLocked as exc:
-        raise _unavailable(exc) from exc
+    async with store.lock(snapshot.case_id, timeout=settings.case_lock_timeout_s):
+        current = await store.get(snapshot.case_number) or snapshot
+        if current.status is not CaseStatus.WITHDRAWN:
+            withdrawn, updated = domain.withdraw(current)
+            await _publish(
+                producer,
+                settings,
+                withdrawn.case_id,
+                (SUBMISSIONS, withdrawn),
+                (CASES, updated),
+            )
+            await store.put(updated)
+            metrics.cases_withdrawn.inc()
     return CaseWithdrawnRead(case_number=snapshot.case_number)

@@ -18,7 +18,6 @@ from schemas.events import ActionKind
 from schemas.signals import SignalType
 from schemas.topics import ACTIONS
 from services.common.http import ApiError
-from services.common.kafka import DeliveryFailed
 from services.matcher.adapters.events import action_event, publish_all
 from services.matcher.api.deps import (
     AUTH_RESPONSES,
@@ -93,21 +92,9 @@ async def report_action(
     event = action_event(
         platform.platform_id, body.signal, body.value, body.action, body.upload_ref
     )
-    try:
-        await run_in_threadpool(
-            publish_all,
-            producer,
-            settings.topic(ACTIONS),
-            [event],
-            timeout=settings.publish_timeout_s,
-        )
-    except DeliveryFailed:
-        raise ApiError(
-            503,
-            "action_not_recorded",
-            "the report could not be recorded; retry the request",
-            headers={"Retry-After": "5"},
-        ) from None
+    await run_in_threadpool(
+        publish_all, producer, settings.topic(ACTIONS), [event], timeout=settings.publish_timeout_s
+    )
     metrics.actions.labels(body.action.value).inc()
     return ActionRead(
         event_id=event.event_id,

@@ -18,7 +18,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from schemas.signals import Md5Hex, PdqHex, SignalType, VpdqFrame
 from schemas.topics import MATCHES
 from services.common.http import ApiError
-from services.common.kafka import DeliveryFailed
 from services.matcher.adapters.events import match_events, publish_all
 from services.matcher.api.deps import (
     AUTH_RESPONSES,
@@ -139,19 +138,10 @@ def publish_matches(
     found: list[tuple[str, list[Match]]],
     timeout: float,
 ) -> None:
-    """Publish one MatchFound per match; a 503 if Kafka does not acknowledge them."""
+    """Publish one MatchFound per match (``DeliveryFailed`` is the HTTP shell's 503)."""
     events = [e for ref, matches in found for e in match_events(platform_id, matches, ref)]
-    if not events:
-        return
-    try:
+    if events:
         publish_all(producer, topic, events, timeout=timeout)
-    except DeliveryFailed:
-        raise ApiError(
-            503,
-            "matches_not_recorded",
-            "the matches could not be recorded; retry the request",
-            headers={"Retry-After": "5"},
-        ) from None
 
 
 @router.post("/match", response_model=MatchResponse, responses=AUTH_RESPONSES)

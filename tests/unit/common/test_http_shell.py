@@ -7,10 +7,16 @@ from collections.abc import Iterator
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import BaseModel, ConfigDict
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from services.common.health import Readiness
 from services.common.http import ApiError, install_http_shell
+from services.common.kafka import DeliveryFailed
 from services.common.metrics import CommonMetrics
+
+
+class Locked(Exception):
+    """A service's own "try again shortly" error."""
 
 
 class Body(BaseModel):
@@ -23,11 +29,23 @@ def make_client(ready: list[bool]) -> TestClient:
     readiness = Readiness()
     readiness.add("thing", lambda: ready[0])
     install_http_shell(
-        app, metrics=CommonMetrics.create("t"), readiness=readiness, max_body_bytes=1000
+        app,
+        metrics=CommonMetrics.create("t"),
+        readiness=readiness,
+        max_body_bytes=1000,
+        unavailable=(Locked,),
     )
 
     @app.post("/echo")
     def echo(body: Body) -> dict[str, str]:
+        away: dict[str, Exception] = {
+            "kafka": DeliveryFailed("haven.cases.v1: timed out"),
+            "slow": TimeoutError(),
+            "redis": RedisConnectionError("refused"),
+            "locked": Locked(),
+        }
+        if body.name in away:
+            raise away[body.name]
         if body.name == "teapot":
             raise ApiError(418, "teapot", "no coffee", fields=[{"field": "name", "message": "tea"}])
         return {"name": body.name}
@@ -40,6 +58,16 @@ def test_validation_errors_name_the_field() -> None:
     assert response.status_code == 422
     fields = {f["field"] for f in response.json()["fields"]}
     assert fields == {"name", "extra"}
+
+
+def test_a_dependency_away_is_one_retryable_503_in_every_service() -> None:
+    client = make_client([True])
+    for name in ("kafka", "slow", "redis", "locked"):
+        response = client.post("/echo", json={"name": name})
+        assert response.status_code == 503, name
+        assert response.headers["Retry-After"] == "5"
+        assert response.json()["error"] == "unavailable"
+        assert "timed out" not in response.text  # the cause is logged, not shown
 
 
 def test_api_errors_keep_their_code() -> None:
