@@ -42,17 +42,17 @@ sys.path.insert(0, str(ROOT))
 
 from schemas.bootstrap import ensure_topics  # noqa: E402
 from schemas.events import Channel, PlatformSnapshot  # noqa: E402
+from schemas.platform_keys import PlatformDirectory, new_api_key  # noqa: E402
 from schemas.signals import SignalType  # noqa: E402
 from schemas.topics import DELIVERIES  # noqa: E402
 from services.common.kafka import EventProducer  # noqa: E402
-from services.common.platform_keys import PlatformDirectory, new_api_key  # noqa: E402
+from services.distributor.adapters.fanout import FanOutWorker  # noqa: E402
 from services.distributor.api import feed  # noqa: E402
-from services.distributor.api.deps import Distributor  # noqa: E402
-from services.distributor.fanout import FanOutWorker  # noqa: E402
-from services.distributor.feed import CursorCodec  # noqa: E402
+from services.distributor.domain.feed import CursorCodec  # noqa: E402
+from services.distributor.domain.view import HashListView, entry_from_hashlist  # noqa: E402
 from services.distributor.metrics import DistributorMetrics  # noqa: E402
+from services.distributor.operations import Distributor  # noqa: E402
 from services.distributor.settings import DistributorSettings  # noqa: E402
-from services.distributor.view import HashListView, entry_from_hashlist  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "distributor.json"
 COLUMNS = (("step", 22), ("entries", 10), ("seconds", 9), ("entries/s", 11), ("note", 46))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -30,18 +31,31 @@ class SignalType(StrEnum):
     VPDQ = "vpdq"
 
 
-def _hex_of_length(length: int, what: str) -> AfterValidator:
+def _hex_checker(length: int, what: str) -> Callable[[str], str]:
     def check(value: str) -> str:
         normalised = value.strip().lower()
         if len(normalised) != length or not _HEX.fullmatch(normalised):
             raise ValueError(f"{value!r} is not a valid {what}: expected {length} hex characters")
         return normalised
 
-    return AfterValidator(check)
+    return check
 
 
-PdqHex = Annotated[str, _hex_of_length(64, "PDQ hash")]
-Md5Hex = Annotated[str, _hex_of_length(32, "MD5 hash")]
+_VALUE_CHECKS = {
+    SignalType.PDQ: _hex_checker(64, "PDQ hash"),
+    SignalType.MD5: _hex_checker(32, "MD5 hash"),
+    SignalType.VPDQ: _hex_checker(64, "vPDQ digest"),
+}
+PdqHex = Annotated[str, AfterValidator(_VALUE_CHECKS[SignalType.PDQ])]
+Md5Hex = Annotated[str, AfterValidator(_VALUE_CHECKS[SignalType.MD5])]
+
+
+def signal_value(signal: SignalType, value: str) -> str:
+    """``value`` normalised (lower case) if it is a valid hash-list value of ``signal`` (for
+    vPDQ its frame digest); otherwise a ``ValueError`` quoting it."""
+    return _VALUE_CHECKS[signal](value)
+
+
 Quality = Annotated[int, Field(ge=0, le=100, description="PDQ quality, 0-100")]
 
 

@@ -20,7 +20,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 from pydantic import BaseModel
@@ -35,6 +35,53 @@ _REPLACE_ON = {
     KafkaError.OUT_OF_ORDER_SEQUENCE_NUMBER,
 }
 Headers = list[tuple[str, str | bytes | None]]
+
+
+class Acknowledged(Protocol):
+    """Where an acknowledged message landed (a confluent ``Message`` is one)."""
+
+    def topic(self) -> str | None: ...
+
+    def partition(self) -> int | None: ...
+
+    def offset(self) -> int | None: ...
+
+
+class Publisher(Protocol):
+    """What services send events through: ``EventProducer`` against Kafka, an in-memory fake
+    in unit tests (``tests/support/fakes.py``); both pass ``tests/contract/publisher.py``.
+
+    Every call completes only once the message is durable (or raises ``DeliveryFailed``);
+    messages with the same key keep their order.
+    """
+
+    def produce(
+        self,
+        topic: str,
+        key: str | bytes | None,
+        value: bytes | BaseModel | None,
+        *,
+        headers: Headers | None = None,
+    ) -> concurrent.futures.Future[Any]: ...  # resolves to an ``Acknowledged``
+
+    def send(
+        self,
+        topic: str,
+        key: str | bytes | None,
+        value: bytes | BaseModel | None,
+        *,
+        timeout: float = 30.0,
+        headers: Headers | None = None,
+    ) -> Acknowledged: ...
+
+    async def send_async(
+        self,
+        topic: str,
+        key: str | bytes | None,
+        value: bytes | BaseModel | None,
+        *,
+        timeout: float = 30.0,
+    ) -> Acknowledged: ...
 
 
 class DeliveryFailed(RuntimeError):

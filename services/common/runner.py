@@ -81,9 +81,6 @@ class Workers:
 
         return run
 
-    def alive(self) -> bool:
-        return all(thread.is_alive() for _, thread in self._workers)
-
     def stop(self, timeout: float = 15.0) -> None:
         for worker, _ in self._workers:
             worker.stop()

@@ -13,14 +13,14 @@ from fastapi import FastAPI
 from services.common.app import service_app
 from services.common.kafka import EventProducer
 from services.common.platform_keys import PlatformDirectoryWorker
+from services.distributor.adapters.fanout import FanOutWorker
 from services.distributor.adapters.hashlist_reader import HashListReader
 from services.distributor.api import feed, platforms
-from services.distributor.api.deps import Distributor
-from services.distributor.fanout import FanOutWorker
-from services.distributor.feed import CursorCodec
+from services.distributor.domain.feed import CursorCodec
+from services.distributor.domain.view import HashListView
 from services.distributor.metrics import DistributorMetrics
+from services.distributor.operations import Distributor
 from services.distributor.settings import DistributorSettings
-from services.distributor.view import HashListView
 from services.distributor.worker import RegistryWorker
 
 

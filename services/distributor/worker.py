@@ -28,7 +28,7 @@ from services.common.catch_up import CatchUp, read_to_end
 from services.common.consumer import dead_letters
 from services.common.kafka import consumer_config, producer_config
 from services.common.runner import SessionWorker
-from services.distributor.domain import HashRegistry
+from services.distributor.domain.registry import HashRegistry
 from services.distributor.metrics import DistributorMetrics
 from services.distributor.settings import DistributorSettings
 

@@ -32,7 +32,7 @@ def create_app(settings: MatcherSettings | None = None) -> FastAPI:
         workers={"index": index_worker, "platforms": platforms},
         routers=[match.router, image.router, actions.router],
         state={
-            "index_worker": index_worker,
+            "index": index_worker.index,
             "platforms": platforms.directory,
             "matcher_metrics": metrics,
         },

@@ -16,7 +16,9 @@ Decisions where the issue is silent:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from schemas.events import EntryStatus, HashListEntry
@@ -110,3 +112,20 @@ class HashListView:
 
     def match_vpdq(self, frames: VideoFrames) -> list[Match]:
         return self._matches(self._index.match_vpdq(frames))
+
+
+class SharedIndex:
+    """The index every lookup reads and the consumer changes, with the one lock that makes each
+    change and each batch of lookups atomic: a lookup never sees a half-applied entry, and a
+    withdrawal applied before a batch starts never matches in it. The view itself is replaced
+    whole when a snapshot is loaded, so holders keep this object, never the view."""
+
+    def __init__(self) -> None:
+        self.view = HashListView()
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def locked(self) -> Iterator[HashListView]:
+        """The view, held for a batch of lookups or one change."""
+        with self._lock:
+            yield self.view

@@ -1,8 +1,8 @@
 """Running a batch of lookups against the index: one lock hold, timed per signal.
 
-Shared by ``POST /v1/match`` and ``POST /v1/match/image``. The index is read under the
-worker's lock, which the consumer also takes to apply an entry, so a lookup never sees a
-half-applied change; a withdrawal applied before the lock is taken never matches.
+Shared by ``POST /v1/match`` and ``POST /v1/match/image``. The index is read under its own
+lock (``SharedIndex``), which the consumer also takes to apply an entry, so a lookup never
+sees a half-applied change; a withdrawal applied before the lock is taken never matches.
 """
 
 from __future__ import annotations
@@ -12,9 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from schemas.signals import SignalType
-from services.matcher.domain import Match, VideoFrames
+from services.matcher.domain import Match, SharedIndex, VideoFrames
 from services.matcher.metrics import MatcherMetrics
-from services.matcher.worker import IndexWorker
 
 DEFAULT_PDQ_DISTANCE = 31
 MAX_PDQ_DISTANCE = 64
@@ -31,12 +30,11 @@ class Lookup:
 
 
 def run_lookups(
-    worker: IndexWorker, metrics: MatcherMetrics, lookups: Sequence[Lookup]
+    index: SharedIndex, metrics: MatcherMetrics, lookups: Sequence[Lookup]
 ) -> list[list[Match]]:
     """The matches of every lookup, in order."""
     results: list[list[Match]] = []
-    view = worker.view
-    with worker.lock:
+    with index.locked() as view:
         for lookup in lookups:
             started = time.perf_counter()
             if lookup.signal is SignalType.PDQ:

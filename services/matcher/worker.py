@@ -29,7 +29,7 @@ from services.common.catch_up import topic_partitions, watermarks
 from services.common.consumer import ConsumerLoop
 from services.common.kafka import EventProducer, consumer_config
 from services.matcher.adapters.snapshot import IndexSnapshot, load_snapshot, save_snapshot
-from services.matcher.domain import HashListView
+from services.matcher.domain import SharedIndex
 from services.matcher.metrics import MatcherMetrics
 from services.matcher.settings import MatcherSettings
 
@@ -44,13 +44,14 @@ class IndexWorker:
     ) -> None:
         self.settings = settings
         self.topic = settings.topic(HASHLIST)
-        self.view = HashListView()
-        self.lock = threading.Lock()
+        self.index = SharedIndex()
         self._positions: dict[int, int] = {}  # partition -> next offset to apply
         self._replayed = 0
         self._loaded = threading.Event()
         self._stopping = threading.Event()
-        metrics.watch_index(lambda signal: self.view.count(signal), lambda: self.view.last_sequence)
+        metrics.watch_index(
+            lambda signal: self.index.view.count(signal), lambda: self.index.view.last_sequence
+        )
         self.loop = ConsumerLoop(
             bootstrap=settings.kafka_bootstrap,
             group_id=settings.group(f"index.{uuid.uuid4().hex[:12]}"),
@@ -71,9 +72,9 @@ class IndexWorker:
         entry = (
             None if msg.value() is None else HashListEntry.model_validate_json(msg.value() or b"")
         )
-        with self.lock:
+        with self.index.locked() as view:
             if entry is not None:
-                self.view.apply(entry)
+                view.apply(entry)
             self._positions[msg.partition() or 0] = (msg.offset() or 0) + 1
             self._replayed += 1
 
@@ -103,9 +104,9 @@ class IndexWorker:
         snapshot = load_snapshot(self.settings.snapshot_path, self.topic, self._end_offsets())
         if snapshot is None:
             return
-        with self.lock:
-            self.view = snapshot.view
-            self.view.begin_bulk_load()
+        with self.index.locked():
+            self.index.view = snapshot.view
+            snapshot.view.begin_bulk_load()
             self._positions = dict(snapshot.positions)
         log.info(
             "index snapshot loaded",
@@ -114,8 +115,8 @@ class IndexWorker:
 
     def save_snapshot(self) -> None:
         """Write the index and its offset to disk (under the lock: a consistent pair)."""
-        with self.lock:
-            snapshot = IndexSnapshot(self.topic, dict(self._positions), self.view)
+        with self.index.locked() as view:
+            snapshot = IndexSnapshot(self.topic, dict(self._positions), view)
             save_snapshot(self.settings.snapshot_path, snapshot)
 
     def _finish_loading(self) -> None:
@@ -123,8 +124,8 @@ class IndexWorker:
         while not self.loop.ready:
             if self._stopping.wait(0.05):
                 return
-        with self.lock:
-            self.view.end_bulk_load()
+        with self.index.locked() as view:
+            view.end_bulk_load()
         replayed = self._replayed
         if self.settings.index_snapshot and replayed >= max(1, self.settings.snapshot_after_replay):
             self.save_snapshot()
@@ -133,8 +134,8 @@ class IndexWorker:
     def run(self) -> None:
         # Compile (or load from the on-disk cache) the index kernels before reading the
         # topic, so the first platform request after /readyz is not the one paying for it.
-        self.view.warm_up()
-        self.view.begin_bulk_load()
+        self.index.view.warm_up()
+        self.index.view.begin_bulk_load()
         self._load_snapshot()
         threading.Thread(target=self._finish_loading, name="index-load", daemon=True).start()
         self.loop.run()

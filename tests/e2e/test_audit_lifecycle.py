@@ -20,6 +20,7 @@ from services.audit.adapters.client import AuditClient
 from services.audit.log.keys import load_signer
 from tests.e2e.conftest import Stack
 from tests.support import intake
+from tests.support.feed import pull_all
 from tests.support.wait import wait_until
 
 pytestmark = pytest.mark.e2e
@@ -48,21 +49,8 @@ def register_platform(stack: Stack) -> str:
 
 def feed_values(stack: Stack, key: str) -> set[str]:
     """A full sync of the platform's pull feed (each page is recorded as a delivery)."""
-    values: set[str] = set()
-    cursor = ""
-    while True:
-        page = httpx.get(
-            f"{stack.url('distributor')}/v1/feed",
-            params={"cursor": cursor, "limit": 1000},
-            headers={"Authorization": f"Bearer {key}"},
-            timeout=30,
-        )
-        assert page.status_code == 200, page.text
-        body = page.json()
-        values.update(entry["value"] for entry in body["entries"])
-        if not body["has_more"]:
-            return values
-        cursor = body["next_cursor"]
+    entries, _ = pull_all(stack.url("distributor"), key)
+    return {entry["value"] for entry in entries}
 
 
 def post_as_platform(stack: Stack, path: str, key: str, body: dict[str, Any]) -> httpx.Response:

@@ -22,6 +22,7 @@ from schemas.events import CaseOpened, CaseWithdrawn, MediaItem
 from schemas.signals import ImageMedia
 from schemas.topics import qualified
 from services.common.kafka import EventProducer
+from tests.support import feed
 from tests.support.namespace import new_namespace
 from tests.support.services import ServiceProcess, service_env
 
@@ -121,20 +122,7 @@ def pull_all(
     haven: Haven, api_key: str, *, limit: int = 1000, cursor: str = ""
 ) -> tuple[list[dict[str, Any]], str]:
     """Every entry the feed has after ``cursor``, and the cursor to continue from."""
-    entries: list[dict[str, Any]] = []
-    while True:
-        response = httpx.get(
-            f"{haven.url}/v1/feed",
-            params={"cursor": cursor, "limit": limit},
-            headers={"Authorization": f"Bearer {api_key}"},
-            timeout=30,
-        )
-        assert response.status_code == 200, response.text
-        page = response.json()
-        entries += page["entries"]
-        cursor = page["next_cursor"]
-        if not page["has_more"]:
-            return entries, cursor
+    return feed.pull_all(haven.url, api_key, limit=limit, cursor=cursor)
 
 
 @dataclass

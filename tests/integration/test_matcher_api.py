@@ -31,10 +31,10 @@ from schemas.events import (
     MatchFound,
     PlatformSnapshot,
 )
+from schemas.platform_keys import new_api_key
 from schemas.signals import SignalType, VpdqFrame, vpdq_digest
 from schemas.topics import qualified
 from services.common.kafka import EventProducer
-from services.common.platform_keys import new_api_key
 from tests.integration.conftest import read_topic
 from tests.support.namespace import new_namespace
 from tests.support.services import ServiceProcess, service_env

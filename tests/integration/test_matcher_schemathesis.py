@@ -18,10 +18,10 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.core.result import Ok
 
 from schemas.events import Channel, PlatformSnapshot
+from schemas.platform_keys import new_api_key
 from schemas.signals import SignalType
 from schemas.topics import qualified
 from services.common.kafka import EventProducer
-from services.common.platform_keys import new_api_key
 from tests.support.namespace import new_namespace
 from tests.support.services import ServiceProcess, service_env
 

@@ -47,7 +47,7 @@ def test_threatexchange_cli_fetches_additions_and_withdrawals(haven: Haven, tmp_
         lambda: len(pull_all(haven, key)[0]) == 6, timeout=30, what="six entries on the feed"
     )
 
-    tx(tmp_path, key, "config", "extensions", "add", "services.distributor.threatexchange_ext")
+    tx(tmp_path, key, "config", "extensions", "add", "services.distributor.adapters.threatexchange")
     tx(tmp_path, key, "config", "collab", "edit", "haven", "Haven", "--create", "--url", haven.url)
     tx(tmp_path, key, "fetch")
     first = tx(tmp_path, key, "dataset", "-P")

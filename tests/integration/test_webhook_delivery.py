@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from services.common.catch_up import read_to_end
-from services.distributor.webhooks import verify_signature
+from services.distributor.domain.webhooks import verify_signature
 from tests.integration.test_distributor_support import (  # noqa: F401 - fixtures
     Haven,
     Receiver,

@@ -37,6 +37,7 @@ from schemas.topics import CONSUMED, qualified
 from services.common.kafka import EventProducer
 from tests.integration.conftest import message_headers
 from tests.reliability.harness import Load, WebhookReceiver, read_all
+from tests.support.feed import pull_all
 from tests.support.infra import require_kafka, require_local_broker
 from tests.support.namespace import new_namespace
 from tests.support.services import SERVICE_NAMES, ServiceProcess, service_env
@@ -163,21 +164,8 @@ def hash_list(rig: Rig) -> dict[str, dict[str, Any]]:
 
 
 def pull_feed(rig: Rig) -> list[dict[str, Any]]:
-    entries: list[dict[str, Any]] = []
-    cursor = ""
-    while True:
-        page = httpx.get(
-            f"{rig.url('distributor')}/v1/feed",
-            params={"cursor": cursor, "limit": 1000},
-            headers={"Authorization": f"Bearer {rig.api_key}"},
-            timeout=30,
-        )
-        assert page.status_code == 200, page.text
-        body = page.json()
-        entries.extend(body["entries"])
-        if not body["entries"]:
-            return entries
-        cursor = body["next_cursor"]
+    entries, _ = pull_all(rig.url("distributor"), rig.api_key)
+    return entries
 
 
 def platform_topic(rig: Rig) -> list[dict[str, Any]]:

@@ -18,6 +18,7 @@ import pytest
 
 from tests.reliability.harness import Accepted, Load
 from tests.support import intake as intake_client
+from tests.support.feed import pull_all
 from tests.support.namespace import new_namespace
 from tests.support.services import ServiceProcess, service_env
 from tests.support.wait import wait_until
@@ -109,20 +110,8 @@ def test_distributor_becomes_ready_under_load_and_serves_earlier_cases(rig: Rig)
     before = restart_under_load(rig, "distributor")
 
     def in_feed() -> bool:
-        cursor, values = "", set()
-        while True:
-            page = httpx.get(
-                f"{rig.services['distributor'].url}/v1/feed",
-                params={"cursor": cursor, "limit": 1000},
-                headers={"Authorization": f"Bearer {rig.api_key}"},
-                timeout=30,
-            )
-            assert page.status_code == 200, page.text
-            body = page.json()
-            if not body["entries"]:
-                return before.md5 in values
-            values |= {e["value"] for e in body["entries"]}
-            cursor = body["next_cursor"]
+        entries, _ = pull_all(rig.services["distributor"].url, rig.api_key)
+        return before.md5 in {e["value"] for e in entries}
 
     wait_until(in_feed, timeout=30, what="a case accepted before the restart in the feed")
 

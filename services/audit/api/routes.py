@@ -18,12 +18,17 @@ from __future__ import annotations
 
 import base64
 import hmac
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import PlainTextResponse
-from pydantic import BaseModel, Field
 
+from services.audit.api.models import (
+    ConsistencyProofRead,
+    EntriesRead,
+    EntryRead,
+    InclusionProofRead,
+)
 from services.audit.log.entry import Entry
 from services.audit.log.note import Verifier
 from services.audit.log.tlog import AuditLog
@@ -66,32 +71,6 @@ def _out_of_range(param: str, message: str) -> ApiError:
     )
 
 
-class InclusionProof(BaseModel):
-    index: int
-    tree_size: int
-    leaf_hash: str = Field(description="base64 RFC 9162 leaf hash of the entry at index")
-    hashes: list[str] = Field(description="audit path, leaf side first, base64")
-
-
-class ConsistencyProof(BaseModel):
-    from_size: int = Field(serialization_alias="from")
-    to_size: int = Field(serialization_alias="to")
-    hashes: list[str] = Field(description="consistency proof, base64")
-
-
-class EntryRead(BaseModel):
-    index: int
-    leaf: str = Field(description="the entry's canonical bytes, base64 (hash these)")
-    entry: dict[str, Any] = Field(description="the same entry, decoded")
-
-
-class EntriesRead(BaseModel):
-    start: int
-    end: int
-    tree_size: int
-    entries: list[EntryRead]
-
-
 @router.get("/checkpoint", response_class=PlainTextResponse)
 def checkpoint(audit_log: LogDep) -> PlainTextResponse:
     """The latest signed checkpoint (C2SP tlog-checkpoint signed note)."""
@@ -108,12 +87,12 @@ def verifier_key(request: Request) -> PlainTextResponse:
     return PlainTextResponse(verifier.key + "\n")
 
 
-@router.get("/proof/inclusion", response_model=InclusionProof)
+@router.get("/proof/inclusion", response_model=InclusionProofRead)
 def inclusion(
     audit_log: LogDep,
     index: Annotated[int, Query(ge=0, description="entry index, from 0")],
     tree_size: Annotated[int, Query(ge=1, description="size of a signed checkpoint")],
-) -> InclusionProof:
+) -> InclusionProofRead:
     """Audit path proving entry ``index`` is in the tree of ``tree_size``."""
     size = audit_log.size
     if tree_size > size:
@@ -121,7 +100,7 @@ def inclusion(
     if index >= tree_size:
         raise _out_of_range("index", f"{index} is not below tree_size {tree_size}")
     proof = audit_log.inclusion_proof(index, tree_size)
-    return InclusionProof(
+    return InclusionProofRead(
         index=index,
         tree_size=tree_size,
         leaf_hash=_b64(audit_log.leaf_hash(index)),
@@ -129,12 +108,12 @@ def inclusion(
     )
 
 
-@router.get("/proof/consistency", response_model=ConsistencyProof, response_model_by_alias=True)
+@router.get("/proof/consistency", response_model=ConsistencyProofRead, response_model_by_alias=True)
 def consistency(
     audit_log: LogDep,
     from_size: Annotated[int, Query(alias="from", ge=1, description="older tree size")],
     to_size: Annotated[int, Query(alias="to", ge=1, description="newer tree size")],
-) -> ConsistencyProof:
+) -> ConsistencyProofRead:
     """Proof that the tree of size ``from`` is a prefix of the tree of size ``to``."""
     size = audit_log.size
     if to_size > size:
@@ -142,7 +121,9 @@ def consistency(
     if from_size > to_size:
         raise _out_of_range("from", f"{from_size} is larger than to ({to_size})")
     proof = audit_log.consistency_proof(from_size, to_size)
-    return ConsistencyProof(from_size=from_size, to_size=to_size, hashes=[_b64(h) for h in proof])
+    return ConsistencyProofRead(
+        from_size=from_size, to_size=to_size, hashes=[_b64(h) for h in proof]
+    )
 
 
 @router.get("/entries", response_model=EntriesRead, dependencies=[Depends(require_auditor)])

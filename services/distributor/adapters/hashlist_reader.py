@@ -2,7 +2,7 @@
 
 Every distributor instance reads the whole hash list from the beginning (assigned partitions,
 no consumer group offsets, ``read_committed``) and keeps reading. After each poll it checks
-the ``StabilityProbe`` (see ``view.py``): the highest sequence seen before the end offsets
+the ``StabilityProbe`` (see ``domain/view.py``): the highest sequence seen before the end offsets
 were fetched becomes stable once the positions reach those offsets. Ready once everything
 the topic held at start is loaded and stable: the first probe that completes proves every
 entry of the start-up ends is in memory, and the highest sequence seen then becomes the
@@ -20,9 +20,14 @@ from schemas.topics import HASHLIST
 from services.common.catch_up import end_offsets, topic_partitions
 from services.common.kafka import consumer_config
 from services.common.runner import SessionWorker
+from services.distributor.domain.view import (
+    HashListView,
+    StabilityProbe,
+    ViewEntry,
+    entry_from_hashlist,
+)
 from services.distributor.metrics import DistributorMetrics
 from services.distributor.settings import DistributorSettings
-from services.distributor.view import HashListView, StabilityProbe, ViewEntry, entry_from_hashlist
 
 log = logging.getLogger(__name__)
 

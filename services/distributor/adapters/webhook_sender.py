@@ -13,14 +13,14 @@ from dataclasses import dataclass
 
 import httpx
 
-from services.distributor.metrics import DistributorMetrics
-from services.distributor.webhooks import (
+from services.distributor.domain.webhooks import (
     SIGNATURE_HEADER,
     RetryPolicy,
     parse_retry_after,
     retryable_status,
     signature_header,
 )
+from services.distributor.metrics import DistributorMetrics
 
 
 @dataclass(frozen=True)

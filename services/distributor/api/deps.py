@@ -3,32 +3,13 @@
 from __future__ import annotations
 
 import hmac
-import threading
-from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
 
 from services.common.http import ApiError
-from services.common.kafka import EventProducer
-from services.common.platform_keys import PlatformDirectory, bearer_token
-from services.distributor.fanout import FanOutWorker
-from services.distributor.feed import CursorCodec
-from services.distributor.metrics import DistributorMetrics
-from services.distributor.settings import DistributorSettings
-from services.distributor.view import HashListView
-
-
-@dataclass
-class Distributor:
-    settings: DistributorSettings
-    producer: EventProducer
-    directory: PlatformDirectory
-    view: HashListView
-    cursors: CursorCodec
-    fanout: FanOutWorker
-    metrics: DistributorMetrics
-    registry_lock: threading.Lock = field(default_factory=threading.Lock)
+from services.common.platform_keys import bearer_token
+from services.distributor.operations import Distributor
 
 
 def get_distributor(request: Request) -> Distributor:

@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import logging
-from concurrent.futures import Future
 from typing import Annotated
 
-from confluent_kafka import Message
 from fastapi import APIRouter, Query, Request, Response
 
-from schemas.events import Channel, DeliveryOutcome
-from schemas.topics import DELIVERIES
 from services.common.http import ApiError
 from services.common.platform_keys import require_platform
-from services.distributor.adapters.deliveries import delivery_record
 from services.distributor.api.deps import DistributorDep
-from services.distributor.feed import InvalidCursor, page_body
+from services.distributor.domain.feed import InvalidCursor
+from services.distributor.operations import pull_page
 
-log = logging.getLogger(__name__)
 router = APIRouter(tags=["feed"])
 
 
@@ -53,30 +47,5 @@ def feed(
         raise ApiError(
             400, "invalid_cursor", str(exc), fields=[{"field": "cursor", "message": str(exc)}]
         ) from exc
-    page = distributor.view.page(after=after, signals=frozenset(platform.signals), limit=size)
-    next_cursor = distributor.cursors.encode(platform.platform_id, page.next_after)
-    if page.entries:
-        record = delivery_record(
-            platform_id=platform.platform_id,
-            channel=Channel.PULL,
-            first=page.entries[0].sequence,
-            last=page.entries[-1].sequence,
-            keys=[e.key for e in page.entries],
-            outcome=DeliveryOutcome.DELIVERED,
-        )
-        # Recorded asynchronously: a broker hiccup must not stop platforms pulling the list.
-        future = distributor.producer.produce(
-            settings.topic(DELIVERIES), platform.platform_id, record
-        )
-        labels = (platform.platform_id, Channel.PULL.value)
-        distributor.metrics.deliveries.labels(*labels).inc()
-        distributor.metrics.delivered_entries.labels(*labels).inc(len(page.entries))
-
-        def recorded(done: Future[Message]) -> None:
-            if done.exception() is not None:
-                log.error("pull delivery not recorded", extra={"platform": labels[0]})
-
-        future.add_done_callback(recorded)
-    backlog = distributor.view.backlog(after=page.next_after, signals=frozenset(platform.signals))
-    distributor.metrics.backlog.labels(platform.platform_id, Channel.PULL.value).set(backlog)
-    return Response(page_body(page, next_cursor=next_cursor), media_type="application/json")
+    body = pull_page(distributor=distributor, platform=platform, after=after, limit=size)
+    return Response(body, media_type="application/json")

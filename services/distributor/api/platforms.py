@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Request
-from pydantic import BaseModel, Field
 
 from schemas.bootstrap import ensure_topics
 from schemas.events import Channel, PlatformSnapshot
@@ -19,54 +18,33 @@ from schemas.topics import PLATFORMS, platform_topic
 from services.common.http import ApiError
 from services.common.platform_keys import require_platform
 from services.common.settings import Environment
-from services.distributor.api.deps import AdminDep, Distributor, DistributorDep, is_admin
-from services.distributor.platform_registry import (
+from services.distributor.api.deps import AdminDep, DistributorDep, is_admin
+from services.distributor.api.models import (
+    ChannelProgressRead,
+    KeyRotationCreate,
     PlatformCreate,
+    PlatformCredentialsRead,
     PlatformRead,
+    PlatformStatusRead,
+)
+from services.distributor.domain.platforms import (
     check_webhook_url,
     new_platform,
     rotated,
     with_enabled,
 )
-from services.distributor.webhooks import webhook_secret
+from services.distributor.domain.webhooks import webhook_secret
+from services.distributor.operations import Distributor
 
 router = APIRouter(prefix="/v1/platforms", tags=["platforms"])
 
 
-class PlatformCredentials(BaseModel):
-    """A platform and its new credentials: shown this once, stored only as hashes."""
-
-    platform: PlatformRead
-    api_key: str = Field(description="send as 'Authorization: Bearer <api_key>'")
-    webhook_secret: str | None = Field(
-        default=None, description="verifies the Haven-Signature header of webhook batches"
-    )
-
-
-class KeyRotation(BaseModel):
-    grace_period_s: int | None = Field(
-        default=None, ge=0, le=90 * 24 * 3600, description="how long the old key keeps working"
-    )
-
-
-class ChannelProgress(BaseModel):
-    channel: str
-    cursor: int | None = Field(description="last sequence delivered (push channels)")
-    backlog: int | None = Field(description="entries not delivered yet (push channels)")
-
-
-class PlatformStatus(BaseModel):
-    platform: PlatformRead
-    stable_sequence: int
-    channels: list[ChannelProgress]
-
-
-def _credentials(d: Distributor, snapshot: PlatformSnapshot, key: str) -> PlatformCredentials:
+def _credentials(d: Distributor, snapshot: PlatformSnapshot, key: str) -> PlatformCredentialsRead:
     secret = None
     if Channel.WEBHOOK in snapshot.channels:
         seed = d.settings.webhook_key_seed.get_secret_value().encode()
         secret = webhook_secret(seed, snapshot.platform_id, snapshot.webhook_secret_version)
-    return PlatformCredentials(
+    return PlatformCredentialsRead(
         platform=PlatformRead.of(snapshot), api_key=key, webhook_secret=secret
     )
 
@@ -90,7 +68,7 @@ def _existing(d: Distributor, platform_id: str) -> PlatformSnapshot:
 
 
 @router.post("", status_code=201)
-def add_platform(body: PlatformCreate, d: AdminDep) -> PlatformCredentials:
+def add_platform(body: PlatformCreate, d: AdminDep) -> PlatformCredentialsRead:
     """Register a platform; answers its API key (and webhook secret) once."""
     if Channel.WEBHOOK in body.channels:
         allow = d.settings.env in (Environment.TEST, Environment.DEVELOPMENT)
@@ -111,7 +89,14 @@ def add_platform(body: PlatformCreate, d: AdminDep) -> PlatformCredentials:
                 f"{body.id!r} is already registered",
                 fields=[{"field": "id", "message": "already registered"}],
             )
-        snapshot, key = new_platform(body, now=datetime.now(UTC))
+        snapshot, key = new_platform(
+            platform_id=body.id,
+            name=body.name,
+            signals=body.signals,
+            channels=body.channels,
+            webhook_url=body.webhook_url,
+            now=datetime.now(UTC),
+        )
         if Channel.KAFKA in body.channels:
             s = d.settings
             ensure_topics(
@@ -128,7 +113,7 @@ def list_platforms(d: AdminDep) -> list[PlatformRead]:
 
 
 @router.get("/{platform_id}")
-def get_platform(platform_id: str, request: Request, d: DistributorDep) -> PlatformStatus:
+def get_platform(platform_id: str, request: Request, d: DistributorDep) -> PlatformStatusRead:
     """One platform and its delivery progress (admin token, or that platform's own key)."""
     if not is_admin(request, d):
         caller = require_platform(request, d.directory)
@@ -145,8 +130,8 @@ def get_platform(platform_id: str, request: Request, d: DistributorDep) -> Platf
     for channel in snapshot.channels:
         cursor = d.fanout.cursor(platform_id, channel)
         backlog = None if cursor is None else d.view.backlog(after=cursor, signals=signals)
-        progress.append(ChannelProgress(channel=channel.value, cursor=cursor, backlog=backlog))
-    return PlatformStatus(
+        progress.append(ChannelProgressRead(channel=channel.value, cursor=cursor, backlog=backlog))
+    return PlatformStatusRead(
         platform=PlatformRead.of(snapshot), stable_sequence=d.view.stable, channels=progress
     )
 
@@ -174,8 +159,8 @@ def enable_platform(platform_id: str, d: AdminDep) -> PlatformRead:
 def rotate_key(
     platform_id: str,
     d: AdminDep,
-    rotation: Annotated[KeyRotation | None, Body()] = None,
-) -> PlatformCredentials:
+    rotation: Annotated[KeyRotationCreate | None, Body()] = None,
+) -> PlatformCredentialsRead:
     """Issue a new API key and webhook secret; the old ones work for the grace period."""
     grace_s = d.settings.key_grace_period_s
     if rotation is not None and rotation.grace_period_s is not None:

@@ -17,10 +17,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Path, Request
 from fastapi.responses import JSONResponse
 
-from schemas.events import CaseSnapshot, CaseStatus, Event, MediaItem
-from schemas.topics import CASES, SUBMISSIONS, TopicSpec
+from schemas.events import CaseSnapshot
 from services.common.http import ApiError
-from services.intake import domain
+from services.intake import domain, operations
 from services.intake.adapters.guards import IdempotencyInFlight
 from services.intake.api.deps import (
     AltchaHeader,
@@ -34,17 +33,17 @@ from services.intake.api.deps import (
     spend_pow,
 )
 from services.intake.api.models import (
-    ActionCounts,
+    ActionCountsRead,
     CaseCreate,
-    CaseCreated,
+    CaseCreatedRead,
     CaseRead,
     CaseWithdrawnRead,
-    MediaAdd,
     MediaAddedRead,
-    MediaRead,
-    MediaStatus,
-    Reach,
+    MediaCreate,
+    MediaStatusRead,
+    ReachRead,
 )
+from services.intake.operations import check_limits
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
@@ -62,27 +61,6 @@ IdempotencyKey = Annotated[
     ),
 ]
 NOT_FOUND = "no case with this number and secret"
-
-
-async def _publish(
-    producer: ProducerDep, settings: SettingsDep, case_id: str, *events: tuple[TopicSpec, Event]
-) -> None:
-    """Send events keyed by case id and wait until Kafka acknowledged all of them (if it does
-    not, ``DeliveryFailed``/``TimeoutError`` become the HTTP shell's 503)."""
-    await asyncio.gather(
-        *(producer.send_async(settings.topic(topic), case_id, event) for topic, event in events)
-    )
-
-
-def _check_limits(settings: SettingsDep, body: CaseCreate, *, existing: int) -> None:
-    problems = domain.limit_problems(
-        list(body.items),
-        existing=existing,
-        max_media=settings.max_media_per_case,
-        max_frames=settings.max_frames_per_video,
-    )
-    if problems:
-        raise ApiError(422, "limit_exceeded", problems[0]["message"], fields=problems)
 
 
 async def _authorised(store: StoreDep, case_number: str, authorization: str | None) -> CaseSnapshot:
@@ -114,14 +92,10 @@ async def _authorised(store: StoreDep, case_number: str, authorization: str | No
     return snapshot
 
 
-def _media(items: list[MediaItem]) -> list[MediaRead]:
-    return [MediaRead(media_id=item.media_id, type=item.media.type) for item in items]
-
-
 @router.post(
     "",
     status_code=201,
-    response_model=CaseCreated,
+    response_model=CaseCreatedRead,
     dependencies=[Depends(limit_writes)],
     responses={400: {"description": "proof-of-work missing, invalid or replayed"}},
 )
@@ -135,57 +109,58 @@ async def create_case(
     metrics: MetricsDep,
     altcha: AltchaHeader = None,
     idempotency_key: IdempotencyKey = None,
-) -> CaseCreated | JSONResponse:
+) -> CaseCreatedRead | JSONResponse:
     """Open a case with the fingerprints of one or more photos or videos."""
-    _check_limits(settings, body, existing=0)
+    check_limits(settings=settings, items=list(body.items), existing=0)
     request_hash = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
     if idempotency_key is not None:
-        try:
-            replay = await idempotency.begin(idempotency_key, request_hash)
-        except IdempotencyInFlight as exc:
-            raise ApiError(
-                409,
-                "idempotency_in_flight",
-                "a request with this Idempotency-Key is still running; retry shortly",
-                fields=[{"field": "Idempotency-Key", "message": "in use by a running request"}],
-                headers={"Retry-After": "2"},
-            ) from exc
-        if replay is not None and not replay.same_request:
-            raise ApiError(
-                422,
-                "idempotency_key_reused",
-                "this Idempotency-Key was used for a different request",
-                fields=[{"field": "Idempotency-Key", "message": "reused with a different body"}],
-            )
+        replay = await _begin_idempotent(idempotency, idempotency_key, request_hash)
         if replay is not None:
             metrics.idempotent_replays.inc()
-            return JSONResponse(replay.body, status_code=replay.status)
+            return replay
     try:
         await spend_pow(request, altcha)
-        # scrypt of the new secret takes ~50 ms of CPU: off the event loop.
-        opened, snapshot, secret = await asyncio.to_thread(domain.open_case, list(body.items))
-        await _publish(
-            producer,
-            settings,
-            opened.case_id,
-            (SUBMISSIONS, opened),
-            (CASES, snapshot),
-        )
     except BaseException:
         if idempotency_key is not None:
             await idempotency.abandon(idempotency_key)
         raise
-    created = CaseCreated(
-        case_number=snapshot.case_number, secret=secret, media=_media(opened.items)
+    return await operations.open_case(
+        items=list(body.items),
+        producer=producer,
+        settings=settings,
+        store=store,
+        metrics=metrics,
+        idempotency=idempotency,
+        idempotency_key=idempotency_key,
+        request_hash=request_hash,
     )
-    await store.put(snapshot)
-    if idempotency_key is not None:
-        await idempotency.finish(
-            idempotency_key, request_hash, 201, created.model_dump(mode="json")
+
+
+async def _begin_idempotent(
+    idempotency: IdempotencyDep, key: str, request_hash: str
+) -> JSONResponse | None:
+    """The stored answer of an earlier request with ``key`` (replayed), or None after taking
+    the key for this one; 409 while it is in flight, 422 if reused for another body."""
+    try:
+        replay = await idempotency.begin(key, request_hash)
+    except IdempotencyInFlight as exc:
+        raise ApiError(
+            409,
+            "idempotency_in_flight",
+            "a request with this Idempotency-Key is still running; retry shortly",
+            fields=[{"field": "Idempotency-Key", "message": "in use by a running request"}],
+            headers={"Retry-After": "2"},
+        ) from exc
+    if replay is None:
+        return None
+    if not replay.same_request:
+        raise ApiError(
+            422,
+            "idempotency_key_reused",
+            "this Idempotency-Key was used for a different request",
+            fields=[{"field": "Idempotency-Key", "message": "reused with a different body"}],
         )
-    metrics.cases_opened.inc()
-    metrics.media_added.inc(len(opened.items))
-    return created
+    return JSONResponse(replay.body, status_code=replay.status)
 
 
 @router.post(
@@ -197,7 +172,7 @@ async def create_case(
 async def add_media(
     request: Request,
     case_number: CaseNumber,
-    body: MediaAdd,
+    body: MediaCreate,
     settings: SettingsDep,
     producer: ProducerDep,
     store: StoreDep,
@@ -206,31 +181,17 @@ async def add_media(
     altcha: AltchaHeader = None,
 ) -> MediaAddedRead:
     """Add photos or videos to an open case (needs the case secret)."""
-    _check_limits(settings, body, existing=0)
+    check_limits(settings=settings, items=list(body.items), existing=0)
     await spend_pow(request, altcha)
-    snapshot = await _authorised(store, case_number, authorization)
-    async with store.lock(snapshot.case_id, timeout=settings.case_lock_timeout_s):
-        current = await store.get(snapshot.case_number) or snapshot
-        _check_limits(settings, body, existing=len(current.items))
-        try:
-            added, updated = domain.add_media(current, list(body.items))
-        except domain.CaseClosed as exc:
-            raise ApiError(
-                409,
-                "case_withdrawn",
-                "this case was withdrawn; open a new case instead",
-                fields=[{"field": "case_number", "message": "withdrawn"}],
-            ) from exc
-        await _publish(
-            producer,
-            settings,
-            added.case_id,
-            (SUBMISSIONS, added),
-            (CASES, updated),
-        )
-        await store.put(updated)
-    metrics.media_added.inc(len(added.items))
-    return MediaAddedRead(case_number=updated.case_number, media=_media(added.items))
+    case = await _authorised(store, case_number, authorization)
+    return await operations.add_media(
+        case=case,
+        items=list(body.items),
+        producer=producer,
+        settings=settings,
+        store=store,
+        metrics=metrics,
+    )
 
 
 @router.get("/{case_number}", response_model=CaseRead, dependencies=[Depends(limit_reads)])
@@ -243,11 +204,11 @@ async def case_status(
     all_keys = sorted({key for keys in keys_of.values() for key in keys})
     facts = await store.facts(all_keys)
 
-    def read(found: domain.Reach) -> Reach:
-        return Reach(
+    def read(found: domain.Reach) -> ReachRead:
+        return ReachRead(
             shared_with=found.shared_with,
             matched_on=found.matched_on,
-            actions=ActionCounts(**found.actions),
+            actions=ActionCountsRead(**found.actions),
         )
 
     return CaseRead(
@@ -257,7 +218,7 @@ async def case_status(
         updated_at=snapshot.updated_at,
         totals=read(domain.reach(all_keys, facts)),
         media=[
-            MediaStatus(
+            MediaStatusRead(
                 media_id=item.media_id,
                 type=item.media.type,
                 **read(domain.reach(keys_of[item.media_id], facts)).model_dump(),
@@ -279,18 +240,8 @@ async def withdraw_case(
     authorization: Bearer = None,
 ) -> CaseWithdrawnRead:
     """Withdraw the whole case: every platform is told to unblock its fingerprints."""
-    snapshot = await _authorised(store, case_number, authorization)
-    async with store.lock(snapshot.case_id, timeout=settings.case_lock_timeout_s):
-        current = await store.get(snapshot.case_number) or snapshot
-        if current.status is not CaseStatus.WITHDRAWN:
-            withdrawn, updated = domain.withdraw(current)
-            await _publish(
-                producer,
-                settings,
-                withdrawn.case_id,
-                (SUBMISSIONS, withdrawn),
-                (CASES, updated),
-            )
-            await store.put(updated)
-            metrics.cases_withdrawn.inc()
-    return CaseWithdrawnRead(case_number=snapshot.case_number)
+    case = await _authorised(store, case_number, authorization)
+    await operations.withdraw_case(
+        case=case, producer=producer, settings=settings, store=store, metrics=metrics
+    )
+    return CaseWithdrawnRead(case_number=case.case_number)

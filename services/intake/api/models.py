@@ -21,7 +21,7 @@ class CaseCreate(BaseModel):
     )
 
 
-class MediaAdd(CaseCreate):
+class MediaCreate(CaseCreate):
     """More photos or videos for an open case."""
 
 
@@ -30,7 +30,7 @@ class MediaRead(BaseModel):
     type: str
 
 
-class CaseCreated(BaseModel):
+class CaseCreatedRead(BaseModel):
     """The new case. The secret is shown only here, once: keep it to check or withdraw."""
 
     case_number: str = Field(description="human-friendly case number, e.g. HVN-7K3M9-QXA2B")
@@ -45,7 +45,7 @@ class MediaAddedRead(BaseModel):
     media: list[MediaRead]
 
 
-class ActionCounts(BaseModel):
+class ActionCountsRead(BaseModel):
     """How many distinct platforms' latest report on these fingerprints is each action."""
 
     blocked: int = 0
@@ -54,13 +54,13 @@ class ActionCounts(BaseModel):
     under_review: int = 0
 
 
-class Reach(BaseModel):
+class ReachRead(BaseModel):
     shared_with: int = Field(description="distinct platforms the fingerprints were delivered to")
     matched_on: int = Field(description="distinct platforms where an upload matched")
-    actions: ActionCounts
+    actions: ActionCountsRead
 
 
-class MediaStatus(Reach):
+class MediaStatusRead(ReachRead):
     media_id: str
     type: str
 
@@ -72,8 +72,8 @@ class CaseRead(BaseModel):
     status: Literal["open", "withdrawn"]
     opened_at: datetime
     updated_at: datetime
-    totals: Reach
-    media: list[MediaStatus]
+    totals: ReachRead
+    media: list[MediaStatusRead]
 
 
 class CaseWithdrawnRead(BaseModel):

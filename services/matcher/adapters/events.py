@@ -15,12 +15,11 @@ from __future__ import annotations
 import concurrent.futures
 import uuid
 from collections.abc import Iterable
-
-from confluent_kafka import Message
+from typing import Any
 
 from schemas.events import ActionKind, ActionReported, MatchFound
 from schemas.signals import SignalType
-from services.common.kafka import DeliveryFailed, EventProducer
+from services.common.kafka import DeliveryFailed, Publisher
 from services.matcher.domain import Match
 
 MATCH_NAMESPACE = uuid.UUID("6d1f1f55-3a64-4c55-9d0b-6a1c2b7a5e11")
@@ -47,14 +46,14 @@ def match_events(platform_id: str, found: Iterable[Match], upload_ref: str) -> l
 
 
 def publish_all(
-    producer: EventProducer,
+    producer: Publisher,
     topic: str,
     events: Iterable[MatchFound | ActionReported],
     *,
     timeout: float,
 ) -> None:
     """Produce every event, then wait for all acknowledgements; raises DeliveryFailed."""
-    futures: list[concurrent.futures.Future[Message]] = [
+    futures: list[concurrent.futures.Future[Any]] = [
         producer.produce(topic, f"{event.signal.value}:{event.value}", event) for event in events
     ]
     try:

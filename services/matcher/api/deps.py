@@ -7,12 +7,13 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from schemas.events import PlatformSnapshot
+from schemas.platform_keys import PlatformDirectory
 from services.common.app import from_state
 from services.common.kafka import EventProducer
-from services.common.platform_keys import PlatformDirectory, require_platform
+from services.common.platform_keys import require_platform
+from services.matcher.domain import SharedIndex
 from services.matcher.metrics import MatcherMetrics
 from services.matcher.settings import MatcherSettings
-from services.matcher.worker import IndexWorker
 
 
 def current_platform(request: Request) -> PlatformSnapshot:
@@ -22,7 +23,7 @@ def current_platform(request: Request) -> PlatformSnapshot:
 
 
 PlatformDep = Annotated[PlatformSnapshot, Depends(current_platform)]
-IndexDep = Annotated[IndexWorker, Depends(from_state("index_worker", IndexWorker))]
+IndexDep = Annotated[SharedIndex, Depends(from_state("index", SharedIndex))]
 ProducerDep = Annotated[EventProducer, Depends(from_state("producer", EventProducer))]
 SettingsDep = Annotated[MatcherSettings, Depends(from_state("settings", MatcherSettings))]
 MetricsDep = Annotated[MatcherMetrics, Depends(from_state("matcher_metrics", MatcherMetrics))]

@@ -11,18 +11,10 @@ matched and the answer says the PDQ lookup was skipped.
 
 from __future__ import annotations
 
-import time
-from functools import partial
-
-import anyio
 from fastapi import APIRouter, Query, Request
-from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, Field
 
-from schemas.signals import PDQ_MIN_QUALITY, SignalType
-from schemas.topics import MATCHES
 from services.common.http import ApiError
-from services.matcher.adapters.imaging import ImageFingerprints, ImageRejected, fingerprint_image
+from services.matcher import operations
 from services.matcher.api.deps import (
     AUTH_RESPONSES,
     IndexDep,
@@ -31,39 +23,12 @@ from services.matcher.api.deps import (
     ProducerDep,
     SettingsDep,
 )
-from services.matcher.api.match import MatchRead, match_read, publish_matches
-from services.matcher.lookup import DEFAULT_PDQ_DISTANCE, Lookup, run_lookups
+from services.matcher.api.models import ImageMatchRead
+from services.matcher.lookup import DEFAULT_PDQ_DISTANCE
 
 router = APIRouter(prefix="/v1", tags=["match"])
 
 IMAGE_TYPES = ("image/", "application/octet-stream")
-_limiters: dict[int, anyio.CapacityLimiter] = {}
-
-
-class PdqResult(BaseModel):
-    value: str
-    quality: int
-    skipped: bool = Field(description=f"true if quality < {PDQ_MIN_QUALITY}: PDQ not matched")
-    matches: list[MatchRead]
-
-
-class Md5Result(BaseModel):
-    value: str
-    matches: list[MatchRead]
-
-
-class ImageMatchResponse(BaseModel):
-    upload_ref: str
-    width: int
-    height: int
-    pdq: PdqResult
-    md5: Md5Result
-
-
-def _limiter(workers: int) -> anyio.CapacityLimiter:
-    if workers not in _limiters:
-        _limiters[workers] = anyio.CapacityLimiter(workers)
-    return _limiters[workers]
 
 
 def _check_content_type(request: Request) -> None:
@@ -88,7 +53,7 @@ IMAGE_BODY = {
 
 @router.post(
     "/match/image",
-    response_model=ImageMatchResponse,
+    response_model=ImageMatchRead,
     openapi_extra=IMAGE_BODY,
     responses={
         **AUTH_RESPONSES,
@@ -100,13 +65,13 @@ IMAGE_BODY = {
 async def match_image(
     request: Request,
     platform: PlatformDep,
-    worker: IndexDep,
+    index: IndexDep,
     producer: ProducerDep,
     settings: SettingsDep,
     metrics: MetricsDep,
     upload_ref: str = Query("", max_length=200, description="opaque reference of the upload"),
     max_distance: int = Query(DEFAULT_PDQ_DISTANCE, ge=0, le=DEFAULT_PDQ_DISTANCE),
-) -> ImageMatchResponse:
+) -> ImageMatchRead:
     """Fingerprint an image (PDQ + MD5) in memory and match it against the hash list."""
     _check_content_type(request)
     data = await request.body()
@@ -122,44 +87,13 @@ async def match_image(
         raise ApiError(
             422, "empty_image", "the body is empty", fields=[{"field": "body", "message": "empty"}]
         )
-    started = time.perf_counter()
-    try:
-        prints: ImageFingerprints = await anyio.to_thread.run_sync(
-            partial(fingerprint_image, data, max_pixels=settings.max_image_pixels),
-            limiter=_limiter(settings.image_workers),
-        )
-    except ImageRejected as exc:
-        metrics.images.labels(exc.reason).inc()
-        status = 413 if exc.reason == "image_too_large" else 422
-        raise ApiError(
-            status, exc.reason, str(exc), fields=[{"field": "body", "message": str(exc)}]
-        ) from None
-    metrics.image_seconds.observe(time.perf_counter() - started)
-    skipped = prints.quality < PDQ_MIN_QUALITY
-    metrics.images.labels("low_quality" if skipped else "hashed").inc()
-    lookups = [Lookup(SignalType.MD5, prints.md5)]
-    if not skipped:
-        lookups.append(Lookup(SignalType.PDQ, prints.pdq, max_distance=max_distance))
-    found = await run_in_threadpool(run_lookups, worker, metrics, lookups)
-    await run_in_threadpool(
-        publish_matches,
-        producer,
-        settings.topic(MATCHES),
-        platform.platform_id,
-        [(upload_ref, matches) for matches in found],
-        settings.publish_timeout_s,
-    )
-    md5_matches = found[0]
-    pdq_matches = found[1] if not skipped else []
-    return ImageMatchResponse(
+    return await operations.match_image(
+        data=data,
         upload_ref=upload_ref,
-        width=prints.width,
-        height=prints.height,
-        pdq=PdqResult(
-            value=prints.pdq,
-            quality=prints.quality,
-            skipped=skipped,
-            matches=[match_read(m) for m in pdq_matches],
-        ),
-        md5=Md5Result(value=prints.md5, matches=[match_read(m) for m in md5_matches]),
+        max_distance=max_distance,
+        platform_id=platform.platform_id,
+        index=index,
+        producer=producer,
+        settings=settings,
+        metrics=metrics,
     )

@@ -8,7 +8,7 @@ of the hash is the same bits whichever way it is read.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from itertools import combinations
 
 import numpy as np
@@ -98,10 +98,3 @@ def flip_masks(width: int, max_flips: int) -> npt.NDArray[np.uint32]:
         for chosen in combinations(range(width), flips)
     ]
     return np.array(masks, dtype=np.uint32)
-
-
-def as_words(pdqs: Sequence[str] | Words) -> Words:
-    """Accept hex strings or an already-parsed word array."""
-    if isinstance(pdqs, np.ndarray):
-        return np.ascontiguousarray(pdqs.reshape(-1, 4), dtype=np.uint64)
-    return parse_pdqs(pdqs)

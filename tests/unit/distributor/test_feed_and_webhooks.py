@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.distributor.feed import CursorCodec, InvalidCursor, page_body
-from services.distributor.view import Page
-from services.distributor.webhooks import (
+from services.distributor.domain.feed import CursorCodec, InvalidCursor, page_body
+from services.distributor.domain.view import Page
+from services.distributor.domain.webhooks import (
     RetryPolicy,
     parse_retry_after,
     retryable_status,

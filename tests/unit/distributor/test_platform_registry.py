@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from schemas.events import Channel, PlatformChange
-from services.common.platform_keys import PlatformDirectory
-from services.distributor.platform_registry import (
-    PlatformCreate,
+from schemas.platform_keys import PlatformDirectory
+from schemas.signals import SignalType
+from services.distributor.api.models import PlatformCreate
+from services.distributor.domain.platforms import (
     check_webhook_url,
     in_grace,
     new_platform,
@@ -45,7 +46,12 @@ def test_webhook_urls_must_be_https_except_loopback_in_tests(
 
 def test_rotation_keeps_old_key_for_grace_then_drops_it() -> None:
     snapshot, first = new_platform(
-        PlatformCreate(id="alpha", name="A", channels=[Channel.PULL]), now=NOW
+        platform_id="alpha",
+        name="A",
+        signals=list(SignalType),
+        channels=[Channel.PULL],
+        webhook_url=None,
+        now=NOW,
     )
     assert snapshot.change is PlatformChange.ADDED and first not in snapshot.model_dump_json()
     second_snapshot, second = rotated(snapshot, grace=timedelta(hours=1), now=NOW)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from schemas.events import CaseOpened, CaseWithdrawn, EntryStatus, MediaAdded, MediaItem
 from schemas.signals import ImageMedia
-from services.distributor.domain import HashRegistry
+from services.distributor.domain.registry import HashRegistry
 
 PDQ_A, MD5_A = "a" * 64, "a" * 32
 PDQ_B, MD5_B = "b" * 64, "b" * 32

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from schemas.signals import SignalType
-from services.distributor.view import (
+from services.distributor.domain.view import (
     ALL_SIGNALS,
     HashListView,
     StabilityProbe,

@@ -5,7 +5,7 @@ Meta's Hasher-Matcher-Actioner and the ``threatexchange`` CLI fetch hash lists t
 ``TX_MANIFEST``), so an operator adds Haven without writing code::
 
     pip install threatexchange            # plus this repository (or this one module)
-    threatexchange config extensions add services.distributor.threatexchange_ext
+    threatexchange config extensions add services.distributor.adapters.threatexchange
     echo "hvn_<your key>" > ~/.tx_haven_api_key      # or export TX_HAVEN_API_KEY=...
     threatexchange config collab edit haven "Haven" --create --url https://haven.example.org
     threatexchange fetch

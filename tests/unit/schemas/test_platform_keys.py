@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from schemas.events import ApiKeyHash, Channel, PlatformSnapshot
+from schemas.platform_keys import PlatformDirectory, key_id_of, new_api_key
 from schemas.signals import SignalType
-from services.common.platform_keys import PlatformDirectory, key_id_of, new_api_key
 
 NOW = datetime(2026, 11, 25, tzinfo=UTC)
 

@@ -17,11 +17,9 @@ from datetime import datetime, timedelta
 from ipaddress import ip_address
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field, field_validator
-
 from schemas.events import ApiKeyHash, Channel, PlatformChange, PlatformSnapshot
+from schemas.platform_keys import new_api_key
 from schemas.signals import SignalType
-from services.common.platform_keys import new_api_key
 
 PLATFORM_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
@@ -46,65 +44,23 @@ def check_webhook_url(url: str, *, allow_loopback_http: bool) -> str:
     raise ValueError(f"{url!r} must use https (http is allowed only for loopback in tests)")
 
 
-class PlatformCreate(BaseModel):
-    """A platform to add to the registry."""
-
-    id: str = Field(pattern=PLATFORM_ID_PATTERN, description="stable id, e.g. 'example-social'")
-    name: str = Field(min_length=1, max_length=200)
-    signals: list[SignalType] = Field(
-        default_factory=lambda: list(SignalType), min_length=1, description="signals it wants"
-    )
-    channels: list[Channel] = Field(default_factory=lambda: [Channel.PULL], min_length=1)
-    webhook_url: str | None = Field(default=None, max_length=2000)
-
-    @field_validator("signals", "channels")
-    @classmethod
-    def _unique(cls, values: list[str]) -> list[str]:
-        return sorted(set(values))
-
-
-class ApiKeyRead(BaseModel):
-    key_id: str
-    expires_at: datetime | None
-
-
-class PlatformRead(BaseModel):
-    """A platform as the registry shows it: never any key material."""
-
-    id: str
-    name: str
-    enabled: bool
-    signals: list[SignalType]
-    channels: list[Channel]
-    webhook_url: str | None
-    api_keys: list[ApiKeyRead]
-    webhook_secret_version: int
-
-    @classmethod
-    def of(cls, snapshot: PlatformSnapshot) -> PlatformRead:
-        return cls(
-            id=snapshot.platform_id,
-            name=snapshot.name,
-            enabled=snapshot.enabled,
-            signals=snapshot.signals,
-            channels=snapshot.channels,
-            webhook_url=snapshot.webhook_url,
-            api_keys=[
-                ApiKeyRead(key_id=k.key_id, expires_at=k.expires_at) for k in snapshot.api_keys
-            ],
-            webhook_secret_version=snapshot.webhook_secret_version,
-        )
-
-
-def new_platform(create: PlatformCreate, *, now: datetime) -> tuple[PlatformSnapshot, str]:
+def new_platform(
+    *,
+    platform_id: str,
+    name: str,
+    signals: list[SignalType],
+    channels: list[Channel],
+    webhook_url: str | None,
+    now: datetime,
+) -> tuple[PlatformSnapshot, str]:
     """The first snapshot of a platform, and its API key (to show once)."""
     key, stored = new_api_key()
     snapshot = PlatformSnapshot(
-        platform_id=create.id,
-        name=create.name,
-        signals=create.signals,
-        channels=create.channels,
-        webhook_url=create.webhook_url,
+        platform_id=platform_id,
+        name=name,
+        signals=signals,
+        channels=channels,
+        webhook_url=webhook_url,
         api_keys=[stored],
         change=PlatformChange.ADDED,
         occurred_at=now,

@@ -8,7 +8,7 @@ recovered from ``haven.deliveries.v1`` at start (``adapters/deliveries.py``), so
 between delivering and recording re-sends that batch, with the same batch id and entry event
 ids: at least once on the wire, exactly once in effect for a platform that drops duplicates.
 
-- **Webhook**: a signed POST per batch (``webhooks.py``). After the last attempt the batch,
+- **Webhook**: a signed POST per batch (``domain/webhooks.py``). After the last attempt the batch,
   with its entries, goes to ``haven.webhooks.dlq.v1`` (``WebhookBatchFailed``), a failed
   ``DeliveryRecorded`` is written, the DLQ counter rises (an alert fires on it) and the
   dispatcher moves on. We chose moving on over blocking: one batch a platform rejects (a 4xx)
@@ -40,21 +40,21 @@ from schemas.events import (
     PlatformSnapshot,
     WebhookBatchFailed,
 )
+from schemas.platform_keys import PlatformDirectory
 from schemas.signals import SignalType
 from schemas.topics import DELIVERIES, WEBHOOK_FAILURES, platform_topic
 from services.common.kafka import EventProducer
-from services.common.platform_keys import PlatformDirectory
 from services.distributor.adapters.deliveries import (
     delivery_record,
     entry_event_id,
     read_delivery_cursors,
 )
 from services.distributor.adapters.webhook_sender import WebhookSender
+from services.distributor.domain.platforms import in_grace
+from services.distributor.domain.view import HashListView, ViewEntry
+from services.distributor.domain.webhooks import RetryPolicy, webhook_secret
 from services.distributor.metrics import DistributorMetrics
-from services.distributor.platform_registry import in_grace
 from services.distributor.settings import DistributorSettings
-from services.distributor.view import HashListView, ViewEntry
-from services.distributor.webhooks import RetryPolicy, webhook_secret
 
 log = logging.getLogger(__name__)
 PUSH_CHANNELS = (Channel.WEBHOOK, Channel.KAFKA)

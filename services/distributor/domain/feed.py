@@ -17,7 +17,7 @@ import hashlib
 import hmac
 import json
 
-from services.distributor.view import Page
+from services.distributor.domain.view import Page
 
 CURSOR_VERSION = 1
 _TAG_BYTES = 12

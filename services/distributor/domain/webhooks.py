@@ -24,7 +24,7 @@ if its ``sequence`` is higher than the one you hold for that key.
 and full jitter (``uniform(0, min(cap, base·2^(attempt-1)))``); a ``Retry-After`` (seconds or
 HTTP date) is honoured, up to the cap. Other 4xx mean the platform rejected the batch: no
 retry. After the last attempt the batch goes to ``haven.webhooks.dlq.v1`` with its entries
-and the dispatcher moves on (see ``fanout.py``).
+and the dispatcher moves on (see ``adapters/fanout.py``).
 """
 
 from __future__ import annotations

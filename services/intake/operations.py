@@ -1,0 +1,138 @@
+"""What intake's case routes do, as keyword-only functions over its parts.
+
+Routes parse the request, check the caller (rate limit, proof-of-work, case secret) and shape
+the answer; the work between lives here, as the FastAPI template keeps it in ``crud``:
+the domain decides, Kafka is told (``publish`` returns only once every event is
+acknowledged), then the snapshot is written through to the read model so that a status read
+right after sees it. ``DeliveryFailed``, ``TimeoutError`` and ``CaseLocked`` propagate: the
+HTTP shell turns them into a 503 that the client may simply retry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from schemas.events import CaseSnapshot, CaseStatus, Event, MediaItem
+from schemas.signals import ImageMedia, VideoMedia
+from schemas.topics import CASES, SUBMISSIONS
+from services.common.http import ApiError
+from services.common.kafka import Publisher
+from services.intake import domain
+from services.intake.adapters.guards import Idempotency
+from services.intake.adapters.store import CaseStore
+from services.intake.api.models import CaseCreatedRead, MediaAddedRead, MediaRead
+from services.intake.metrics import IntakeMetrics
+from services.intake.settings import IntakeSettings
+
+Media = ImageMedia | VideoMedia
+
+
+async def publish(
+    *, producer: Publisher, settings: IntakeSettings, submission: Event, snapshot: CaseSnapshot
+) -> None:
+    """The submission event and the case's new snapshot, keyed by case id, both acknowledged."""
+    await asyncio.gather(
+        producer.send_async(settings.topic(SUBMISSIONS), snapshot.case_id, submission),
+        producer.send_async(settings.topic(CASES), snapshot.case_id, snapshot),
+    )
+
+
+def check_limits(*, settings: IntakeSettings, items: list[Media], existing: int) -> None:
+    """422 naming the first limit ``items`` would break on a case holding ``existing``."""
+    problems = domain.limit_problems(
+        items,
+        existing=existing,
+        max_media=settings.max_media_per_case,
+        max_frames=settings.max_frames_per_video,
+    )
+    if problems:
+        raise ApiError(422, "limit_exceeded", problems[0]["message"], fields=problems)
+
+
+def media_read(items: list[MediaItem]) -> list[MediaRead]:
+    return [MediaRead(media_id=item.media_id, type=item.media.type) for item in items]
+
+
+async def open_case(
+    *,
+    items: list[Media],
+    producer: Publisher,
+    settings: IntakeSettings,
+    store: CaseStore,
+    metrics: IntakeMetrics,
+    idempotency: Idempotency,
+    idempotency_key: str | None,
+    request_hash: str,
+) -> CaseCreatedRead:
+    """Open a case and return its number and secret (shown this once).
+
+    With an ``idempotency_key`` (already begun by the caller), a failure before Kafka
+    acknowledged abandons the key so that a retry opens the case; once acknowledged, the
+    answer is stored under the key and a retry replays it.
+    """
+    try:
+        # scrypt of the new secret takes ~50 ms of CPU: off the event loop.
+        opened, snapshot, secret = await asyncio.to_thread(domain.open_case, items)
+        await publish(producer=producer, settings=settings, submission=opened, snapshot=snapshot)
+    except BaseException:
+        if idempotency_key is not None:
+            await idempotency.abandon(idempotency_key)
+        raise
+    created = CaseCreatedRead(
+        case_number=snapshot.case_number, secret=secret, media=media_read(opened.items)
+    )
+    await store.put(snapshot)
+    if idempotency_key is not None:
+        await idempotency.finish(
+            idempotency_key, request_hash, 201, created.model_dump(mode="json")
+        )
+    metrics.cases_opened.inc()
+    metrics.media_added.inc(len(opened.items))
+    return created
+
+
+async def add_media(
+    *,
+    case: CaseSnapshot,
+    items: list[Media],
+    producer: Publisher,
+    settings: IntakeSettings,
+    store: CaseStore,
+    metrics: IntakeMetrics,
+) -> MediaAddedRead:
+    """Add media to an open case, under the case's lock (409 once it is withdrawn)."""
+    async with store.lock(case.case_id, timeout=settings.case_lock_timeout_s):
+        current = await store.get(case.case_number) or case
+        check_limits(settings=settings, items=items, existing=len(current.items))
+        try:
+            added, updated = domain.add_media(current, items)
+        except domain.CaseClosed as exc:
+            raise ApiError(
+                409,
+                "case_withdrawn",
+                "this case was withdrawn; open a new case instead",
+                fields=[{"field": "case_number", "message": "withdrawn"}],
+            ) from exc
+        await publish(producer=producer, settings=settings, submission=added, snapshot=updated)
+        await store.put(updated)
+    metrics.media_added.inc(len(added.items))
+    return MediaAddedRead(case_number=updated.case_number, media=media_read(added.items))
+
+
+async def withdraw_case(
+    *,
+    case: CaseSnapshot,
+    producer: Publisher,
+    settings: IntakeSettings,
+    store: CaseStore,
+    metrics: IntakeMetrics,
+) -> None:
+    """Withdraw the case, under its lock; withdrawing twice changes nothing."""
+    async with store.lock(case.case_id, timeout=settings.case_lock_timeout_s):
+        current = await store.get(case.case_number) or case
+        if current.status is CaseStatus.WITHDRAWN:
+            return
+        withdrawn, updated = domain.withdraw(current)
+        await publish(producer=producer, settings=settings, submission=withdrawn, snapshot=updated)
+        await store.put(updated)
+        metrics.cases_withdrawn.inc()

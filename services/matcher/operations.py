@@ -1,0 +1,135 @@
+"""What the matcher's routes do, as keyword-only functions over its parts.
+
+Routes parse and check the request and shape the answer; the work between (fingerprinting an
+image off the event loop, a batch of lookups under the index's lock, recording every match on
+Kafka before answering) lives here, as the FastAPI template keeps it in ``crud``.
+"""
+
+from __future__ import annotations
+
+import time
+from functools import partial
+
+import anyio
+from fastapi.concurrency import run_in_threadpool
+
+from schemas.signals import PDQ_MIN_QUALITY, SignalType
+from schemas.topics import MATCHES
+from services.common.http import ApiError
+from services.common.kafka import Publisher
+from services.matcher.adapters.events import match_events, publish_all
+from services.matcher.adapters.imaging import ImageFingerprints, ImageRejected, fingerprint_image
+from services.matcher.api.models import ImageMatchRead, Md5ResultRead, PdqResultRead, match_read
+from services.matcher.domain import Match, SharedIndex
+from services.matcher.lookup import Lookup, run_lookups
+from services.matcher.metrics import MatcherMetrics
+from services.matcher.settings import MatcherSettings
+
+_limiters: dict[int, anyio.CapacityLimiter] = {}
+
+
+def _limiter(workers: int) -> anyio.CapacityLimiter:
+    if workers not in _limiters:
+        _limiters[workers] = anyio.CapacityLimiter(workers)
+    return _limiters[workers]
+
+
+def publish_matches(
+    *,
+    producer: Publisher,
+    settings: MatcherSettings,
+    platform_id: str,
+    found: list[tuple[str, list[Match]]],
+) -> None:
+    """One ``MatchFound`` per match, each acknowledged (``DeliveryFailed`` is the shell's 503)."""
+    events = [e for ref, matches in found for e in match_events(platform_id, matches, ref)]
+    if events:
+        publish_all(producer, settings.topic(MATCHES), events, timeout=settings.publish_timeout_s)
+
+
+async def match_and_record(
+    *,
+    index: SharedIndex,
+    producer: Publisher,
+    settings: MatcherSettings,
+    metrics: MatcherMetrics,
+    platform_id: str,
+    lookups: list[Lookup],
+    refs: list[str],
+) -> list[list[Match]]:
+    """The matches of every lookup (one lock hold), recorded under its upload ref."""
+    found = await run_in_threadpool(run_lookups, index, metrics, lookups)
+    await run_in_threadpool(
+        partial(
+            publish_matches,
+            producer=producer,
+            settings=settings,
+            platform_id=platform_id,
+            found=list(zip(refs, found, strict=True)),
+        )
+    )
+    return found
+
+
+async def fingerprint(
+    *, data: bytes, settings: MatcherSettings, metrics: MatcherMetrics
+) -> ImageFingerprints:
+    """PDQ and MD5 of an image, in memory, at most ``image_workers`` at once (413/422 when
+    the bytes are too large or not a decodable image)."""
+    started = time.perf_counter()
+    try:
+        prints: ImageFingerprints = await anyio.to_thread.run_sync(
+            partial(fingerprint_image, data, max_pixels=settings.max_image_pixels),
+            limiter=_limiter(settings.image_workers),
+        )
+    except ImageRejected as exc:
+        metrics.images.labels(exc.reason).inc()
+        status = 413 if exc.reason == "image_too_large" else 422
+        raise ApiError(
+            status, exc.reason, str(exc), fields=[{"field": "body", "message": str(exc)}]
+        ) from None
+    metrics.image_seconds.observe(time.perf_counter() - started)
+    return prints
+
+
+async def match_image(
+    *,
+    data: bytes,
+    upload_ref: str,
+    max_distance: int,
+    platform_id: str,
+    index: SharedIndex,
+    producer: Publisher,
+    settings: MatcherSettings,
+    metrics: MatcherMetrics,
+) -> ImageMatchRead:
+    """Fingerprint the image and match it: MD5 always, PDQ only when its quality is at least
+    50 (PDQ's own rule; the answer says when it was skipped)."""
+    prints = await fingerprint(data=data, settings=settings, metrics=metrics)
+    skipped = prints.quality < PDQ_MIN_QUALITY
+    metrics.images.labels("low_quality" if skipped else "hashed").inc()
+    lookups = [Lookup(SignalType.MD5, prints.md5)]
+    if not skipped:
+        lookups.append(Lookup(SignalType.PDQ, prints.pdq, max_distance=max_distance))
+    found = await match_and_record(
+        index=index,
+        producer=producer,
+        settings=settings,
+        metrics=metrics,
+        platform_id=platform_id,
+        lookups=lookups,
+        refs=[upload_ref] * len(lookups),
+    )
+    pdq_matches = found[1] if not skipped else []
+    return ImageMatchRead(
+        upload_ref=upload_ref,
+        width=prints.width,
+        height=prints.height,
+        pdq=PdqResultRead(
+            value=prints.pdq,
+            quality=prints.quality,
+            skipped=skipped,
+            matches=[match_read(m) for m in pdq_matches],
+        ),
+        md5=Md5ResultRead(value=prints.md5, matches=[match_read(m) for m in found[0]]),
+    )
