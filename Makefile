@@ -13,7 +13,7 @@ down:          ## stop everything `make up` started, by pid
 status:
 	$(STACK) status
 
-venv:          ## the virtualenv and its build dependencies only (what lint needs)
+venv:          ## the virtualenv, node_modules and their build dependencies only (what lint needs)
 	$(STACK) venv
 
 infra:         ## everything but the services (what the tests need)
@@ -29,6 +29,8 @@ lint: venv
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
+	npx --no-install tsc -p services/intake/web
+	npx --no-install tsc -p services/intake/web/tsconfig.worker.json
 
 fmt:
 	$(PY) -m ruff check --fix .

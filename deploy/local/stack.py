@@ -88,6 +88,11 @@ TEST_PACKAGES = {
 }
 
 
+# Debian package of the command that installs the locked JavaScript tools (TypeScript, which
+# type-checks the web page in `make lint`).
+NODE_PACKAGES = {"npm": "npm"}
+
+
 # Debian packages that Python dependencies build against: the `vpdq` package (Meta's vPDQ,
 # used by `haven hash` for videos) compiles against FFmpeg's libraries.
 BUILD_PACKAGES = (
@@ -165,6 +170,21 @@ def ensure_venv() -> None:
     subprocess.run([str(PY), "-m", "pip", "install", "-q", "--upgrade", "pip"], check=True)
     subprocess.run(
         [str(PY), "-m", "pip", "install", "-q", "-e", f"{ROOT}[dev,bench,cli]"], check=True
+    )
+    stamp.write_text(digest)
+
+
+def ensure_node_modules() -> None:
+    """``npm ci`` when node_modules is missing or package-lock.json changed since the last one."""
+    modules = ROOT / "node_modules"
+    stamp = modules / ".haven-installed"
+    digest = hashlib.sha256((ROOT / "package-lock.json").read_bytes()).hexdigest()
+    if stamp.exists() and stamp.read_text() == digest:
+        return
+    ensure_commands(NODE_PACKAGES)
+    log("installing JavaScript dev dependencies from package-lock.json (npm ci)")
+    subprocess.run(
+        ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=ROOT, check=True
     )
     stamp.write_text(digest)
 
@@ -399,18 +419,20 @@ def ensure_services(timeout: float = 120.0) -> None:
 
 
 def venv() -> None:
-    """The virtualenv with every dependency (what ``make lint`` needs): no broker, no Redis."""
+    """The virtualenv and node_modules (what ``make lint`` needs): no broker, no Redis."""
     ensure_packages(BUILD_PACKAGES)
     ensure_venv()
+    ensure_node_modules()
 
 
 def infra(*, test_deps: bool = False) -> None:
-    """Everything but the services: system packages, venv, Kafka, Redis, topics."""
+    """Everything but the services: system packages, venv, node_modules, Kafka, Redis, topics."""
     ensure_commands(SYSTEM_PACKAGES)
     if test_deps:
         ensure_commands(TEST_PACKAGES)
     ensure_packages(BUILD_PACKAGES)
     ensure_venv()
+    ensure_node_modules()
     ensure_kafka()
     ensure_redis()
     create_topics()

@@ -41,6 +41,8 @@ def test_page_and_its_files_carry_strict_security_headers(
         "/static/%2e%2e/api/page.py",
         "/static/.hidden.js",
         "/static/nope.js",
+        "/static/tsconfig.json",
+        "/static/fingerprint/package.json",
     ],
 )
 def test_nothing_outside_the_web_files_is_served(intake: ServiceProcess, path: str) -> None:

@@ -92,8 +92,11 @@ def page_file(relative: str) -> FileResponse:
     path = (WEB_ROOT / relative).resolve()
     suffix = path.suffix.lower()
     hidden = any(part.startswith(".") for part in Path(relative).parts)
+    # Build-time files (type-checker configs, package manifests) are not part of the page.
+    tooling = path.name.startswith(("tsconfig", "package"))
     if (
         hidden
+        or tooling
         or suffix not in MEDIA_TYPES
         or not path.is_relative_to(WEB_ROOT)
         or not path.is_file()

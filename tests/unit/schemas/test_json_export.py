@@ -1,8 +1,10 @@
-"""The checked-in JSON Schemas match the pydantic models (run ``make schemas`` when they drift)."""
+"""The checked-in JSON Schemas and the page's generated constants match the pydantic models
+(run ``make schemas`` when they drift)."""
 
 from __future__ import annotations
 
-from schemas.export import JSON_DIR, rendered
+from schemas.events import ActionKind
+from schemas.export import JSON_DIR, PAGE_ACTION_ORDER, PAGE_CONTRACT, page_contract, rendered
 from schemas.topics import TOPICS
 
 
@@ -17,3 +19,12 @@ def test_exported_json_schemas_are_current() -> None:
 def test_every_event_of_every_topic_is_exported() -> None:
     names = {f"{spec.name}.{event.__name__}.json" for spec in TOPICS for event in spec.events}
     assert names == set(rendered())
+
+
+def test_page_contract_is_current() -> None:
+    on_disk = PAGE_CONTRACT.read_text() if PAGE_CONTRACT.exists() else ""
+    assert on_disk == page_contract(), f"run `make schemas`: {PAGE_CONTRACT.name} is stale"
+
+
+def test_page_lists_every_action_kind_once() -> None:
+    assert sorted(PAGE_ACTION_ORDER) == sorted(ActionKind)

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * The fingerprinting jobs behind the Web Worker's message protocol (see worker.js).
  *

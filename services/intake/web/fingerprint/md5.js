@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * MD5, incremental, for exact-match fingerprints of whole files.
  *

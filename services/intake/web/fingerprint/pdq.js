@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * PDQ perceptual hash, computed in the submitter's own browser.
  *

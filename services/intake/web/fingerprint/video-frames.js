@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Sample a video's frames in the browser: one RGBA frame per second, for vPDQ.
  *

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * vPDQ: a video's fingerprint is the PDQ hash of one frame per second, and two videos
  * match when enough of each one's frames are close to some frame of the other.

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Web Worker entry point of the fingerprinting engine.
  *
@@ -40,8 +41,7 @@
 
 import { runJob } from "./jobs.js";
 
-/** @type {DedicatedWorkerGlobalScope} */
-const scope = /** @type {any} */ (self);
+const scope = /** @type {DedicatedWorkerGlobalScope & typeof globalThis} */ (self);
 
 /**
  * Decode an image file to RGBA pixels inside the worker.

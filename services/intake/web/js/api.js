@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * The intake API as the page uses it: same origin only, no cookies, JSON in and out.
  *

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * The "save as file" text: case number and secret with a few words on what they are for,
  * and reading them back from such a file (for "open my saved file" on the status form).

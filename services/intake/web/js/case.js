@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * After a case exists: show its number and secret once (copy, save as a text file), look
  * a case up by number and secret, show its status per item and in total, add more media,
@@ -10,13 +11,12 @@
 
 import { caseStatus, withdrawCase } from "./api.js";
 import { caseFileName, caseFileText, parseCaseFile } from "./case-file.js";
+import { ACTION_KINDS } from "./contract.js";
 import { currentLanguage, formatNumber, t } from "./i18n.js";
 import { byId, explain, onLanguageChange, setStatus, showView } from "./ui.js";
 
 /** @typedef {{caseNumber: string, secret: string}} Credentials */
-/** @typedef {{blocked: number, removed: number, not_violating: number, under_review: number}} Actions */
-
-const ACTION_KINDS = /** @type {const} */ (["removed", "blocked", "under_review", "not_violating"]);
+/** @typedef {Record<import("./contract.js").ActionKind, number>} Actions */
 
 /** @type {Credentials|null} */
 let credentials = null;
@@ -269,7 +269,7 @@ function renderStatus(status) {
     list.append(wrapper);
   }
 
-  const body = /** @type {HTMLTableSectionElement} */ (byId("status-media").tBodies[0]);
+  const body = /** @type {HTMLTableElement} */ (byId("status-media")).tBodies[0];
   body.replaceChildren();
   const counters = { image: 0, video: 0 };
   for (const media of status.media ?? []) {

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Turn the submitter's files into fingerprints on this device, through the engine's Web
  * Worker (../fingerprint/worker.js, whose message protocol is documented there).
@@ -13,6 +14,21 @@
  */
 
 import { sampleVideoFrames } from "../fingerprint/video-frames.js";
+
+/**
+ * What the page sends for one file: one item of the intake API's `items`.
+ *
+ * @typedef {{type: "image", pdq: string, quality: number, md5: string}} ImageFingerprints
+ * @typedef {{pdq: string, quality: number, timestamp: number}} FrameFingerprint
+ * @typedef {{type: "video", md5: string, frames: FrameFingerprint[]}} VideoFingerprints
+ * @typedef {ImageFingerprints | VideoFingerprints} MediaFingerprints
+ */
+
+/**
+ * A progress reply of the worker (its message protocol is documented in worker.js).
+ *
+ * @typedef {{id: number, kind: string, type: "progress", stage: "md5"|"pdq"|"vpdq", done: number, total: number}} ProgressReply
+ */
 
 /** The longest video hashed (seconds): the API's default frames-per-video limit at 1 fps. */
 export const MAX_VIDEO_SECONDS = 7200;
@@ -32,7 +48,7 @@ export class Fingerprinter {
   constructor() {
     this.worker = new Worker(new URL("../fingerprint/worker.js", import.meta.url), { type: "module" });
     this.nextId = 1;
-    /** @type {Map<number, {resolve: Function, reject: Function, onProgress?: Function}>} */
+    /** @type {Map<number, {resolve: (reply: any) => void, reject: (error: Error) => void, onProgress?: (reply: ProgressReply) => void}>} */
     this.pending = new Map();
     this.worker.onmessage = (event) => this.receive(event.data);
     this.worker.onerror = (event) => {
@@ -43,7 +59,11 @@ export class Fingerprinter {
     };
   }
 
-  /** @param {any} reply */
+  /**
+   * `any`: whatever the worker posted; its shape depends on the request's kind (see worker.js).
+   *
+   * @param {any} reply
+   */
   receive(reply) {
     const job = this.pending.get(reply.id);
     if (!job) {
@@ -64,8 +84,8 @@ export class Fingerprinter {
   /**
    * @param {object} message
    * @param {Transferable[]} transfer
-   * @param {(reply: any) => void} [onProgress]
-   * @returns {Promise<any>}
+   * @param {(reply: ProgressReply) => void} [onProgress]
+   * @returns {Promise<any>}  the worker's result reply, whose fields depend on `message.kind`
    */
   request(message, transfer = [], onProgress = undefined) {
     const id = this.nextId++;
@@ -80,7 +100,7 @@ export class Fingerprinter {
    *
    * @param {File} file
    * @param {(fraction: number) => void} onProgress
-   * @returns {Promise<{type: "image", pdq: string, quality: number, md5: string} | {type: "video", md5: string, frames: {pdq: string, quality: number, timestamp: number}[]}>}
+   * @returns {Promise<MediaFingerprints>}
    */
   async fingerprint(file, onProgress) {
     if (file.type.startsWith("image/")) {
@@ -95,9 +115,10 @@ export class Fingerprinter {
   /**
    * @param {File} file
    * @param {(fraction: number) => void} onProgress
+   * @returns {Promise<ImageFingerprints>}
    */
   async image(file, onProgress) {
-    /** @param {any} reply */
+    /** @param {ProgressReply} reply */
     const progress = (reply) => {
       const share = reply.total > 0 ? reply.done / reply.total : 0;
       onProgress(reply.stage === "md5" ? share / 2 : 0.5 + share / 2);
@@ -120,7 +141,7 @@ export class Fingerprinter {
    * Decode on the page (for browsers without OffscreenCanvas in workers), hash in the worker.
    *
    * @param {File} file
-   * @param {(reply: any) => void} progress
+   * @param {(reply: ProgressReply) => void} progress
    */
   async imageOnPage(file, progress) {
     const { md5 } = await this.request({ kind: "file-md5", file }, [], progress);
@@ -147,6 +168,7 @@ export class Fingerprinter {
   /**
    * @param {File} file
    * @param {(fraction: number) => void} onProgress
+   * @returns {Promise<VideoFingerprints>}
    */
   async video(file, onProgress) {
     const { md5 } = await this.request({ kind: "file-md5", file }, [], (reply) =>
@@ -158,7 +180,7 @@ export class Fingerprinter {
     video.playsInline = true;
     const url = URL.createObjectURL(file);
     video.src = url;
-    /** @type {{pdq: string, quality: number, timestamp: number}[]} */
+    /** @type {FrameFingerprint[]} */
     const frames = [];
     try {
       const canvas = document.createElement("canvas");

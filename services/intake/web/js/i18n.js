@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Translations: one JSON file per language in ../i18n/, chosen from navigator.languages,
  * switchable at any time.

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * The submitter's page: wires the language switcher and the flows together.
  *

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Solve an ALTCHA proof-of-work challenge: find `number` with
  * SHA-256(salt + number) == challenge, 0 <= number <= maxnumber.

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Web Worker that solves the proof-of-work off the page's main thread.
  *
@@ -8,8 +9,7 @@
 
 import { solveSha256 } from "./pow-solver.js";
 
-/** @type {DedicatedWorkerGlobalScope} */
-const scope = /** @type {any} */ (self);
+const scope = /** @type {DedicatedWorkerGlobalScope & typeof globalThis} */ (self);
 
 scope.onmessage = (event) => {
   const { id, challenge } = event.data ?? {};

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Proof-of-work on the page: hand an ALTCHA challenge to pow-worker.js and wait for the
  * X-Altcha header value. One short-lived worker per challenge keeps the page responsive.

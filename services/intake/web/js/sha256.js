@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * SHA-256 for short strings, synchronous and allocation-free in the hot loop.
  *

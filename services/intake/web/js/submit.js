@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * The "protect photos or videos" flow: pick files, fingerprint them here with progress,
  * review exactly what will be sent, confirm the attestation, solve the proof-of-work and
@@ -18,7 +19,7 @@ import { byId, explain, formatBytes, onLanguageChange, setStatus, showView } fro
 
 /**
  * @typedef {{kind: "new"} | {kind: "add", caseNumber: string, secret: string}} Mode
- * @typedef {{type: "image", pdq: string, quality: number, md5: string} | {type: "video", md5: string, frames: object[]}} MediaBody
+ * @typedef {import("./fingerprinter.js").MediaFingerprints} MediaBody
  * @typedef {object} Entry
  * @property {File} file
  * @property {"queued"|"working"|"done"|"failed"} state

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Small DOM helpers shared by the page's flows: switching views with focus management,
  * the alert line, status lines and explaining API problems in the submitter's language.
