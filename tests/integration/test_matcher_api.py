@@ -341,7 +341,7 @@ def _fields(response: httpx.Response) -> list[str]:
 def test_bad_requests_get_a_clear_4xx_naming_the_problem(client: httpx.Client) -> None:
     bad_hex = client.post("/v1/match", json={"signals": [{"type": "pdq", "value": "zz" * 32}]})
     assert bad_hex.status_code == 422
-    assert _fields(bad_hex) == ["signals.0.pdq.value"] or "signals.0" in _fields(bad_hex)[0]
+    assert _fields(bad_hex) == ["signals.0.pdq.value"]  # the discriminated union names the type
     assert "'" + "zz" * 32 + "'" in bad_hex.json()["message"]
 
     too_many = client.post(

@@ -10,6 +10,7 @@ import pytest
 
 from schemas.bootstrap import ensure_topics
 from schemas.topics import TopicSpec
+from services.common.catch_up import read_to_end
 from services.common.kafka import EventProducer
 from tests.support.namespace import drop_namespace
 
@@ -35,9 +36,17 @@ def test_a_send_whose_caller_gave_up_does_not_stop_later_sends(
         # (Its own thread: the browser tests' Playwright keeps an event loop in this one.)
         with concurrent.futures.ThreadPoolExecutor(1) as pool:
             pool.submit(asyncio.run, impatient()).result(timeout=60)
-        for i in range(5):
-            acknowledged = producer.send(topic, f"after-{i}", b"{}", timeout=30)
-            offset = acknowledged.offset()
-            assert offset is not None and offset >= 0
+        acknowledged = [producer.send(topic, f"after-{i}", b"{}", timeout=30) for i in range(5)]
     finally:
         producer.close()
+    # Every later send is on the broker where its acknowledgement says.
+    stored: dict[tuple[int | None, int | None], bytes | None] = {}
+    read_to_end(
+        kafka_bootstrap,
+        topic,
+        lambda m: stored.__setitem__((m.partition(), m.offset()), m.key()),
+        timeout=30,
+    )
+    assert [stored[(m.partition(), m.offset())] for m in acknowledged] == [
+        f"after-{i}".encode() for i in range(5)
+    ]
