@@ -33,7 +33,8 @@ def main() -> None:
         parser.error(f"unknown benchmark(s) {unknown!r}; choose from {list(BENCHMARKS)}")
     outcomes: list[tuple[str, int, float]] = []
     for name in wanted:
-        command = [sys.executable, str(BENCH / f"{name}.py"), *(["--quick"] if args.quick else [])]
+        quick = ["--quick"] if args.quick else []
+        command = [sys.executable, "-m", f"bench.{name}", *quick]  # bench/ imports bench._*
         print(f"\n=== bench/{name}.py {'--quick' if args.quick else ''}", flush=True)
         started = time.monotonic()
         code = subprocess.run(command, cwd=ROOT, check=False).returncode
