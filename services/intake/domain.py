@@ -23,6 +23,7 @@ from datetime import datetime
 
 from schemas.events import (
     ActionKind,
+    ActionReported,
     CaseOpened,
     CaseSnapshot,
     CaseStatus,
@@ -182,6 +183,13 @@ class Reach:
     shared_with: int
     matched_on: int
     actions: dict[str, int]
+
+
+def report_rank(action: ActionReported) -> str:
+    """Orders one platform's action reports on a fingerprint: the later one ranks higher, the
+    event id breaks ties (fixed width, so comparing the strings compares the reports)."""
+    micros = int(action.occurred_at.timestamp() * 1_000_000)
+    return f"{micros:020d}{action.event_id}"
 
 
 def item_keys(item: MediaItem) -> list[str]:

@@ -19,7 +19,7 @@ from services.common.http import ApiError
 from services.common.kafka import Publisher
 from services.intake import domain
 from services.intake.adapters.guards import Idempotency
-from services.intake.adapters.store import CaseStore
+from services.intake.adapters.ports import CaseStorage
 from services.intake.api.models import CaseCreatedRead, MediaAddedRead, MediaRead
 from services.intake.metrics import IntakeMetrics
 from services.intake.settings import IntakeSettings
@@ -58,7 +58,7 @@ async def open_case(
     items: list[Media],
     producer: Publisher,
     settings: IntakeSettings,
-    store: CaseStore,
+    store: CaseStorage,
     metrics: IntakeMetrics,
     idempotency: Idempotency,
     idempotency_key: str | None,
@@ -97,7 +97,7 @@ async def add_media(
     items: list[Media],
     producer: Publisher,
     settings: IntakeSettings,
-    store: CaseStore,
+    store: CaseStorage,
     metrics: IntakeMetrics,
 ) -> MediaAddedRead:
     """Add media to an open case, under the case's lock (409 once it is withdrawn)."""
@@ -124,7 +124,7 @@ async def withdraw_case(
     case: CaseSnapshot,
     producer: Publisher,
     settings: IntakeSettings,
-    store: CaseStore,
+    store: CaseStorage,
     metrics: IntakeMetrics,
 ) -> None:
     """Withdraw the case, under its lock; withdrawing twice changes nothing."""

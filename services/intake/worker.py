@@ -35,8 +35,9 @@ from schemas.topics import ACTIONS, CASES, DELIVERIES, MATCHES
 from services.common.consumer import ConsumerLoop
 from services.common.kafka import EventProducer
 from services.common.redis import TRANSIENT_REDIS_ERRORS
+from services.intake.adapters.ports import Position, ReadModel
 from services.intake.adapters.store import ReadModelWriter
-from services.intake.domain import snapshot_rank
+from services.intake.domain import report_rank
 from services.intake.metrics import IntakeMetrics
 from services.intake.settings import IntakeSettings
 
@@ -46,9 +47,13 @@ STATUS_TOPICS = (CASES, DELIVERIES, MATCHES, ACTIONS)
 
 
 class StatusProjector:
-    """Applies one message to the read model, together with its position."""
+    """Applies one message to the read model, together with its position.
 
-    def __init__(self, writer: ReadModelWriter, settings: IntakeSettings) -> None:
+    It speaks in fingerprint keys and platform ids through ``ports.ReadModel``; how the
+    model is stored is the adapter's business. A value that does not parse raises pydantic's
+    ``ValidationError``, which the consumer loop dead-letters at once."""
+
+    def __init__(self, writer: ReadModel, settings: IntakeSettings) -> None:
         self._writer = writer
         self._topics = {settings.topic(spec): spec.name for spec in STATUS_TOPICS}
 
@@ -59,39 +64,33 @@ class StatusProjector:
 
     def handle(self, msg: Message) -> None:
         topic = msg.topic() or ""
-        where = (topic, msg.partition() or 0, msg.offset() or 0)
-        keys = self._writer.keys
+        at = Position(topic, msg.partition() or 0, msg.offset() or 0)
         match self._topics.get(topic):
             case CASES.name:
                 snapshot = CaseSnapshot.model_validate_json(msg.value() or b"")
-                self._writer.apply(
-                    *where,
-                    "case",
-                    [keys.case(snapshot.case_number)],
-                    snapshot_rank(snapshot),
-                    snapshot.model_dump_json(),
-                )
+                self._writer.apply_case(at, snapshot)
             case DELIVERIES.name:
                 delivery = DeliveryRecorded.model_validate_json(msg.value() or b"")
                 if delivery.outcome is DeliveryOutcome.DELIVERED and delivery.keys:
-                    targets = [keys.delivered(key) for key in delivery.keys]
-                    self._writer.apply(*where, "member", targets, delivery.platform_id)
+                    self._writer.apply_delivered(at, delivery.keys, delivery.platform_id)
                 else:
-                    self._writer.apply(*where, "skip", [])
+                    self._writer.skip(at)
             case MATCHES.name:
                 found = MatchFound.model_validate_json(msg.value() or b"")
                 key = hash_key(found.signal, found.value)
-                self._writer.apply(*where, "member", [keys.matched(key)], found.platform_id)
+                self._writer.apply_matched(at, key, found.platform_id)
             case ACTIONS.name:
                 action = ActionReported.model_validate_json(msg.value() or b"")
                 key = hash_key(action.signal, action.value)
-                micros = int(action.occurred_at.timestamp() * 1_000_000)
-                report = f"{micros:020d}{action.event_id}|{action.action.value}"
-                self._writer.apply(
-                    *where, "action", [keys.actions(key)], action.platform_id, report
+                self._writer.apply_action(
+                    at,
+                    key,
+                    action.platform_id,
+                    rank=report_rank(action),
+                    action=action.action.value,
                 )
             case _:
-                self._writer.apply(*where, "skip", [])
+                self._writer.skip(at)
 
 
 def status_worker(

@@ -341,7 +341,9 @@ def test_checkpoint_age_grows_while_entries_wait_unsigned(
             timeout=30,
             what="the checkpoint age to grow while entries wait",
         )
-        assert metric(service, "haven_audit_checkpoints_signed_total") == signed  # none signed since
+        assert (
+            metric(service, "haven_audit_checkpoints_signed_total") == signed
+        )  # none signed since
         audit.client.close()
     finally:
         service.stop()

@@ -15,6 +15,10 @@ and is skipped (redelivery after a crash or a rebalance is harmless). If Redis i
 positions are gone too, and the projector starts each partition from the beginning: the read
 model rebuilds from Kafka. The API writes case snapshots through after Kafka acknowledged them
 (rank-guarded the same way), so a status read right after a create or add works.
+
+``CaseStore`` is the ``CaseStorage`` and ``ReadModelWriter`` the ``ReadModel`` of
+``adapters.ports``: only they know the key layout. Both pass ``tests/contract/`` against a real
+Redis (``tests/integration/test_contracts.py``), as the in-memory fakes do in unit tests.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -30,7 +34,10 @@ import redis
 import redis.asyncio as aioredis
 
 from schemas.events import CaseSnapshot
+from services.intake.adapters.ports import CaseLocked, Position
 from services.intake.domain import KeyFacts, snapshot_rank
+
+__all__ = ["APPLY", "PUT_CASE", "CaseLocked", "CaseStore", "Keys", "ReadModelWriter"]
 
 _ADVANCE = """
 local cur = redis.call('GET', KEYS[1])
@@ -53,7 +60,9 @@ elseif kind == 'member' then
 elseif kind == 'action' then
   for i = 2, #KEYS do
     local cur = redis.call('HGET', KEYS[i], ARGV[3])
-    if (not cur) or cur < ARGV[4] then redis.call('HSET', KEYS[i], ARGV[3], ARGV[4]) end
+    if (not cur) or (string.match(cur, '^(.*)|') or '') < ARGV[4] then
+      redis.call('HSET', KEYS[i], ARGV[3], ARGV[4] .. '|' .. ARGV[5])
+    end
   end
 end
 return 1
@@ -104,12 +113,8 @@ class Keys:
         return f"{self.prefix}:lock:{case_id}"
 
 
-class CaseLocked(Exception):
-    """Another request holds the case's lock for longer than we wait."""
-
-
 class CaseStore:
-    """What the API reads and writes through (async)."""
+    """What the API reads and writes through (async): ``ports.CaseStorage`` in Redis."""
 
     def __init__(self, client: aioredis.Redis, prefix: str) -> None:
         self._redis = client
@@ -170,7 +175,9 @@ def _split_report(report: str) -> tuple[str, str]:
 
 
 class ReadModelWriter:
-    """What the projector writes (sync, from its consumer thread)."""
+    """What the projector writes (sync, from its consumer thread): ``ports.ReadModel`` in
+    Redis. Each ``apply_*``/``skip`` is one call of the ``APPLY`` script, so the effect and the
+    partition's position are written together or not at all."""
 
     def __init__(self, client: redis.Redis, prefix: str) -> None:
         self._redis = client
@@ -190,9 +197,25 @@ class ReadModelWriter:
         raw = self._redis.get(self.keys.epoch())
         return raw is None
 
-    def apply(
-        self, topic: str, partition: int, offset: int, kind: str, targets: list[str], *args: str
+    def apply_case(self, at: Position, snapshot: CaseSnapshot) -> bool:
+        target = self.keys.case(snapshot.case_number)
+        return self._run(at, "case", [target], snapshot_rank(snapshot), snapshot.model_dump_json())
+
+    def apply_delivered(self, at: Position, keys: Sequence[str], platform_id: str) -> bool:
+        return self._run(at, "member", [self.keys.delivered(key) for key in keys], platform_id)
+
+    def apply_matched(self, at: Position, key: str, platform_id: str) -> bool:
+        return self._run(at, "member", [self.keys.matched(key)], platform_id)
+
+    def apply_action(
+        self, at: Position, key: str, platform_id: str, *, rank: str, action: str
     ) -> bool:
+        return self._run(at, "action", [self.keys.actions(key)], platform_id, rank, action)
+
+    def skip(self, at: Position) -> bool:
+        return self._run(at, "skip", [])
+
+    def _run(self, at: Position, kind: str, targets: list[str], *args: str) -> bool:
         """Apply one message's effect and advance the position; False if already applied."""
-        keys = [self.keys.position(topic, partition), *targets]
-        return bool(self._apply(keys=keys, args=[offset, kind, *args]))
+        keys = [self.keys.position(at.topic, at.partition), *targets]
+        return bool(self._apply(keys=keys, args=[at.offset, kind, *args]))
