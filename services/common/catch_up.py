@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from confluent_kafka import (
     OFFSET_BEGINNING,
@@ -40,6 +41,40 @@ from confluent_kafka import (
 from services.common.kafka import consumer_config
 
 Key = tuple[str, int]
+
+
+class Record(Protocol):
+    """One message read back (a confluent ``Message`` is one)."""
+
+    def topic(self) -> str | None: ...
+
+    def partition(self) -> int | None: ...
+
+    def offset(self) -> int | None: ...
+
+    def key(self) -> bytes | None: ...
+
+    def value(self) -> bytes | None: ...
+
+
+class TopicReader(Protocol):
+    """Where a service rebuilds state from (the hash list, the delivery records): every
+    message of a topic from its first offset to (at least) its end as it stood when asked,
+    in offset order per partition. ``KafkaTopicReader`` reads the broker; the in-memory fake
+    of the unit tests reads what its publisher was given; both pass
+    ``tests/contract/topic_reader.py``."""
+
+    def read_to_end(self, topic: str, handle: Callable[[Record], None]) -> int: ...
+
+
+@dataclass(frozen=True)
+class KafkaTopicReader:
+    """``TopicReader`` over the broker at ``bootstrap`` (``read_committed``)."""
+
+    bootstrap: str
+
+    def read_to_end(self, topic: str, handle: Callable[[Record], None]) -> int:
+        return read_to_end(self.bootstrap, topic, handle)
 
 
 def is_end_of_partition(msg: Message) -> bool:

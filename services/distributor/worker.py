@@ -24,7 +24,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from schemas.events import HashListEntry, SubmissionEvent
 from schemas.topics import HASHLIST, SUBMISSIONS
-from services.common.catch_up import CatchUp, read_to_end
+from services.common.catch_up import CatchUp, KafkaTopicReader, Record, TopicReader
 from services.common.consumer import dead_letters
 from services.common.kafka import consumer_config, producer_config
 from services.common.runner import SessionWorker
@@ -36,10 +36,11 @@ log = logging.getLogger(__name__)
 SUBMISSION = TypeAdapter[Any](SubmissionEvent)
 
 
-def read_hash_list(bootstrap: str, topic: str, registry: HashRegistry) -> int:
-    """Load every committed entry of the hash list into ``registry``; returns entries read."""
+def read_hash_list(reader: TopicReader, topic: str, registry: HashRegistry) -> int:
+    """Load every committed entry of the hash list into ``registry``; returns how many
+    messages were read (poison and tombstones included)."""
 
-    def load(msg: Message) -> None:
+    def load(msg: Record) -> None:
         if msg.value() is None:
             return
         try:
@@ -54,7 +55,7 @@ def read_hash_list(bootstrap: str, topic: str, registry: HashRegistry) -> int:
             return
         registry.load(entry)
 
-    return read_to_end(bootstrap, topic, load)
+    return reader.read_to_end(topic, load)
 
 
 class RegistryWorker(SessionWorker):
@@ -77,7 +78,7 @@ class RegistryWorker(SessionWorker):
         )
         producer.init_transactions(30)
         registry = HashRegistry()
-        loaded = read_hash_list(s.kafka_bootstrap, s.topic(HASHLIST), registry)
+        loaded = read_hash_list(KafkaTopicReader(s.kafka_bootstrap), s.topic(HASHLIST), registry)
         self.registry = registry
         self.metrics.hash_list_size.set(len(registry.entries))
         log.info("hash list rebuilt", extra={"entries": loaded, "sequence": registry.sequence})

@@ -1,5 +1,5 @@
 """The contract suites against the real adapters: ``CaseStore`` and ``ReadModelWriter`` on a
-real Redis, ``EventProducer`` on the real broker. The same tests run against the in-memory
+real Redis, ``EventProducer`` and ``KafkaTopicReader`` on the real broker. The same tests run against the in-memory
 fakes in ``tests/unit/intake/test_contracts_fake.py``.
 
 Each test has a namespace of its own (Redis keys under ``<namespace>:intake``, topics under
@@ -17,8 +17,8 @@ import redis
 from confluent_kafka import Message
 
 from schemas.bootstrap import ensure_topics
-from schemas.topics import SUBMISSIONS, qualified
-from services.common.catch_up import read_to_end
+from schemas.topics import DELIVERIES, HASHLIST, SUBMISSIONS, qualified
+from services.common.catch_up import KafkaTopicReader, TopicReader, read_to_end
 from services.common.kafka import EventProducer, Publisher
 from services.common.redis import async_client, sync_client
 from services.intake.adapters.ports import CaseStorage, ReadModel
@@ -27,6 +27,7 @@ from tests.contract.case_storage import CaseStorageContract
 from tests.contract.loop import EventLoopThread
 from tests.contract.publisher import Landed, PublisherContract, ReadBack
 from tests.contract.read_model import ReadModelContract
+from tests.contract.topic_reader import TopicReaderContract
 from tests.integration.conftest import message_headers
 from tests.support.namespace import drop_namespace
 
@@ -133,3 +134,23 @@ class TestKafkaEventProducer(PublisherContract):
         producer = EventProducer("127.0.0.1:1", **impatient)
         yield producer
         producer.close(timeout=1.0)
+
+
+class TestKafkaTopicReader(TopicReaderContract):
+    @pytest.fixture
+    def topics(self, kafka_bootstrap: str, namespace_of_test: str) -> tuple[str, str]:
+        ensure_topics(kafka_bootstrap, (HASHLIST, DELIVERIES), namespace=namespace_of_test)
+        return (
+            qualified(HASHLIST.name, namespace_of_test),
+            qualified(DELIVERIES.name, namespace_of_test),
+        )
+
+    @pytest.fixture
+    def publisher(self, kafka_bootstrap: str) -> Iterator[EventProducer]:
+        producer = EventProducer(kafka_bootstrap)
+        yield producer
+        producer.close()
+
+    @pytest.fixture
+    def reader(self, kafka_bootstrap: str) -> TopicReader:
+        return KafkaTopicReader(kafka_bootstrap)

@@ -8,7 +8,8 @@ is Redis losing everything.
 
 ``MemoryPublisher`` keeps every acknowledged message per topic and partition with increasing
 offsets (one key always lands on one partition), and can be told that deliveries fail, as
-they do while the broker is away.
+they do while the broker is away. It is also a ``TopicReader``: ``read_to_end`` hands back
+what it was given, as a rebuild from Kafka would.
 """
 
 from __future__ import annotations
@@ -20,13 +21,14 @@ import threading
 import time
 import zlib
 from collections import defaultdict
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from pydantic import BaseModel
 
 from schemas.events import CaseSnapshot
+from services.common.catch_up import Record
 from services.common.kafka import Acknowledged, DeliveryFailed, Headers, encode
 from services.intake.adapters.ports import CaseLocked, Position
 from services.intake.domain import KeyFacts, snapshot_rank
@@ -318,6 +320,15 @@ class MemoryPublisher:
         timeout: float = 30.0,
     ) -> Acknowledged:
         return self.produce(topic, key, value).result(timeout=timeout)
+
+    # --- the TopicReader protocol: what was published, read back
+
+    def read_to_end(self, topic: str, handle: Callable[[Record], None]) -> int:
+        """Every acknowledged message of ``topic``, partition by partition, in offset order."""
+        messages = self.messages(topic)
+        for sent in messages:
+            handle(sent)
+        return len(messages)
 
     def _partition(self, key: bytes | None) -> int:
         if key is None:  # no key, no order to keep: spread them

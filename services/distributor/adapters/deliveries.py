@@ -13,10 +13,8 @@ from __future__ import annotations
 import json
 import uuid
 
-from confluent_kafka import Message
-
 from schemas.events import Channel, DeliveryOutcome, DeliveryRecorded
-from services.common.catch_up import read_to_end
+from services.common.catch_up import Record, TopicReader
 
 DELIVERY_NAMESPACE = uuid.UUID("6f1b7c1e-4a53-4d0e-9a3e-2d7f0f3c8b11")
 
@@ -54,16 +52,16 @@ def delivery_record(
     )
 
 
-def read_delivery_cursors(bootstrap: str, topic: str) -> dict[tuple[str, Channel], int]:
+def read_delivery_cursors(reader: TopicReader, topic: str) -> dict[tuple[str, Channel], int]:
     """The last recorded sequence of every platform × channel on the deliveries topic."""
     cursors: dict[tuple[str, Channel], int] = {}
 
-    def note(msg: Message) -> None:
+    def note(msg: Record) -> None:
         try:
             doc = json.loads(msg.value() or b"")
             cursors[(str(doc["platform_id"]), Channel(doc["channel"]))] = int(doc["last_sequence"])
         except (ValueError, KeyError, TypeError):
             return
 
-    read_to_end(bootstrap, topic, note)
+    reader.read_to_end(topic, note)
     return cursors

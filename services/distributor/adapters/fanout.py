@@ -43,6 +43,7 @@ from schemas.events import (
 from schemas.platform_keys import PlatformDirectory
 from schemas.signals import SignalType
 from schemas.topics import DELIVERIES, WEBHOOK_FAILURES, platform_topic
+from services.common.catch_up import KafkaTopicReader
 from services.common.kafka import EventProducer
 from services.distributor.adapters.deliveries import (
     delivery_record,
@@ -265,7 +266,9 @@ class FanOutWorker:
         cursors: dict[tuple[str, Channel], int] | None = None
         while cursors is None and not self.stopping.is_set():
             try:
-                cursors = read_delivery_cursors(s.kafka_bootstrap, s.topic(DELIVERIES))
+                cursors = read_delivery_cursors(
+                    KafkaTopicReader(s.kafka_bootstrap), s.topic(DELIVERIES)
+                )
             except Exception:
                 log.exception("could not read delivery cursors; retrying")
                 self.stopping.wait(1.0)

@@ -7,12 +7,14 @@ from collections.abc import Callable
 
 import pytest
 
+from services.common.catch_up import TopicReader
 from services.common.kafka import DeliveryFailed, Publisher
 from services.intake.adapters.ports import CaseStorage, ReadModel
 from tests.contract.case_storage import CaseStorageContract
 from tests.contract.loop import EventLoopThread
 from tests.contract.publisher import Landed, PublisherContract, ReadBack
 from tests.contract.read_model import ReadModelContract
+from tests.contract.topic_reader import TopicReaderContract
 from tests.support.fakes import (
     MemoryCaseStore,
     MemoryPublisher,
@@ -83,3 +85,17 @@ def test_the_fake_publisher_fails_one_topic_and_recovers_when_told() -> None:
     publisher.send("t.cases", "c1", b"snapshot")
     assert [m.value() for m in publisher.messages("t.cases")] == [b"snapshot"]
     assert [m.value() for m in publisher.messages("t.submissions")] == [b"opened"]
+
+
+class TestMemoryTopicReader(TopicReaderContract):
+    @pytest.fixture
+    def publisher(self) -> MemoryPublisher:
+        return MemoryPublisher()
+
+    @pytest.fixture
+    def reader(self, publisher: MemoryPublisher) -> TopicReader:
+        return publisher
+
+    @pytest.fixture
+    def topics(self) -> tuple[str, str]:
+        return "unit.haven.hashlist.v1", "unit.haven.deliveries.v1"
