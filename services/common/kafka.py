@@ -51,8 +51,10 @@ class Publisher(Protocol):
     """What services send events through: ``EventProducer`` against Kafka, an in-memory fake
     in unit tests (``tests/support/fakes.py``); both pass ``tests/contract/publisher.py``.
 
-    Every call completes only once the message is durable (or raises ``DeliveryFailed``);
-    messages with the same key keep their order.
+    An implementation provides ``produce``; ``send`` and ``send_async`` wait on it, the same
+    way for both (they subclass this Protocol to inherit them). Every send completes only once
+    the message is durable (or raises ``DeliveryFailed``); messages with one key keep their
+    order.
     """
 
     def produce(
@@ -62,7 +64,9 @@ class Publisher(Protocol):
         value: bytes | BaseModel | None,
         *,
         headers: Headers | None = None,
-    ) -> concurrent.futures.Future[Any]: ...  # resolves to an ``Acknowledged``
+    ) -> concurrent.futures.Future[Any]:  # resolves to an ``Acknowledged``
+        """Queue a message; the future resolves with where it landed, or fails."""
+        ...
 
     def send(
         self,
@@ -72,7 +76,12 @@ class Publisher(Protocol):
         *,
         timeout: float = 30.0,
         headers: Headers | None = None,
-    ) -> Acknowledged: ...
+    ) -> Acknowledged:
+        """Produce and block until acknowledged (for worker threads)."""
+        acknowledged: Acknowledged = self.produce(topic, key, value, headers=headers).result(
+            timeout=timeout
+        )
+        return acknowledged
 
     async def send_async(
         self,
@@ -81,7 +90,11 @@ class Publisher(Protocol):
         value: bytes | BaseModel | None,
         *,
         timeout: float = 30.0,
-    ) -> Acknowledged: ...
+    ) -> Acknowledged:
+        """Produce and await the acknowledgement (for request handlers)."""
+        future = self.produce(topic, key, value)
+        acknowledged: Acknowledged = await asyncio.wait_for(asyncio.wrap_future(future), timeout)
+        return acknowledged
 
 
 class DeliveryFailed(RuntimeError):
@@ -125,7 +138,7 @@ def consumer_config(bootstrap: str, group_id: str, **overrides: Any) -> dict[str
     return config
 
 
-class EventProducer:
+class EventProducer(Publisher):
     """A thread-safe producer whose sends complete when the broker has acknowledged them."""
 
     def __init__(
@@ -208,30 +221,6 @@ class EventProducer:
                 future.set_exception(DeliveryFailed(f"{topic}: {exc}"))
                 break
         return future
-
-    def send(
-        self,
-        topic: str,
-        key: str | bytes | None,
-        value: bytes | BaseModel | None,
-        *,
-        timeout: float = 30.0,
-        headers: Headers | None = None,
-    ) -> Message:
-        """Produce and block until acknowledged (for worker threads)."""
-        return self.produce(topic, key, value, headers=headers).result(timeout=timeout)
-
-    async def send_async(
-        self,
-        topic: str,
-        key: str | bytes | None,
-        value: bytes | BaseModel | None,
-        *,
-        timeout: float = 30.0,
-    ) -> Message:
-        """Produce and await the acknowledgement (for request handlers)."""
-        future = self.produce(topic, key, value)
-        return await asyncio.wait_for(asyncio.wrap_future(future), timeout)
 
     def close(self, timeout: float = 10.0) -> int:
         """Flush what is in flight and stop the poller; returns messages still unsent."""

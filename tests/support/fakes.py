@@ -29,7 +29,7 @@ from pydantic import BaseModel
 
 from schemas.events import CaseSnapshot
 from services.common.catch_up import Record
-from services.common.kafka import Acknowledged, DeliveryFailed, Headers, encode
+from services.common.kafka import Acknowledged, DeliveryFailed, Headers, Publisher, encode
 from services.intake.adapters.ports import CaseLocked, Position
 from services.intake.domain import KeyFacts, snapshot_rank
 
@@ -240,7 +240,7 @@ class Sent:
         return f"Sent({self._topic}/{self._partition}@{self._offset}, key={self._key!r})"
 
 
-class MemoryPublisher:
+class MemoryPublisher(Publisher):
     """``Publisher`` in memory: every message is acknowledged at once, unless told to fail."""
 
     def __init__(self, *, partitions: int = 3) -> None:
@@ -299,27 +299,6 @@ class MemoryPublisher:
             log.append(sent)
         future.set_result(sent)
         return future
-
-    def send(
-        self,
-        topic: str,
-        key: str | bytes | None,
-        value: bytes | BaseModel | None,
-        *,
-        timeout: float = 30.0,
-        headers: Headers | None = None,
-    ) -> Acknowledged:
-        return self.produce(topic, key, value, headers=headers).result(timeout=timeout)
-
-    async def send_async(
-        self,
-        topic: str,
-        key: str | bytes | None,
-        value: bytes | BaseModel | None,
-        *,
-        timeout: float = 30.0,
-    ) -> Acknowledged:
-        return self.produce(topic, key, value).result(timeout=timeout)
 
     # --- the TopicReader protocol: what was published, read back
 
