@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from prometheus_client import Counter, Gauge, Histogram
 
-from services.common.metrics import CommonMetrics
+from services.common.metrics import CommonMetrics, Declare
 
 APPEND_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 
@@ -34,45 +34,34 @@ class AuditMetrics:
     @classmethod
     def create(cls) -> AuditMetrics:
         common = CommonMetrics.create("audit")
-        registry = common.registry
+        declare = Declare(common.registry)
         return cls(
             common=common,
-            entries=Counter(
-                "haven_audit_entries_appended_total",
-                "Entries appended to the audit log",
-                ["topic"],
-                registry=registry,
+            entries=declare.counter(
+                "haven_audit_entries_appended_total", "Entries appended to the audit log", "topic"
             ),
-            tree_size=Gauge(
-                "haven_audit_tree_size",
-                "Entries in the audit log (Merkle tree size)",
-                registry=registry,
+            tree_size=declare.gauge(
+                "haven_audit_tree_size", "Entries in the audit log (Merkle tree size)"
             ),
-            seconds_since_checkpoint=Gauge(
+            seconds_since_checkpoint=declare.gauge(
                 "haven_audit_seconds_since_checkpoint",
                 "Seconds since the latest checkpoint was last known to cover every entry",
-                registry=registry,
             ),
-            last_checkpoint_timestamp=Gauge(
+            last_checkpoint_timestamp=declare.gauge(
                 "haven_audit_last_checkpoint_timestamp_seconds",
                 "Unix time the latest checkpoint was last known to cover every entry",
-                registry=registry,
             ),
-            checkpoints=Counter(
-                "haven_audit_checkpoints_signed_total",
-                "Checkpoints signed and stored",
-                registry=registry,
+            checkpoints=declare.counter(
+                "haven_audit_checkpoints_signed_total", "Checkpoints signed and stored"
             ),
-            append_latency=Histogram(
+            append_latency=declare.histogram(
                 "haven_audit_append_batch_seconds",
                 "Time to durably append one batch (encode, write, fsync, tree update)",
                 buckets=APPEND_BUCKETS,
-                registry=registry,
             ),
-            append_batch_entries=Histogram(
+            append_batch_entries=declare.histogram(
                 "haven_audit_append_batch_entries",
                 "Entries per appended batch",
                 buckets=(1, 10, 100, 500, 1000, 2500, 5000),
-                registry=registry,
             ),
         )

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from prometheus_client import Counter, Gauge, Histogram
 
-from services.common.metrics import CommonMetrics
+from services.common.metrics import CommonMetrics, Declare
 
 WEBHOOK_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
@@ -31,60 +31,55 @@ class DistributorMetrics:
     @classmethod
     def create(cls) -> DistributorMetrics:
         common = CommonMetrics.create("distributor")
-        registry = common.registry
+        declare = Declare(common.registry)
         return cls(
             common=common,
-            hash_list_size=Gauge(
-                "haven_hash_list_entries",
-                "Entries on the canonical hash list (any status)",
-                registry=registry,
+            hash_list_size=declare.gauge(
+                "haven_hash_list_entries", "Entries on the canonical hash list (any status)"
             ),
-            stable_sequence=Gauge(
+            stable_sequence=declare.gauge(
                 "haven_hash_list_stable_sequence",
                 "Highest sequence every delivery channel may serve (all lower ones are loaded)",
-                registry=registry,
             ),
-            deliveries=Counter(
+            deliveries=declare.counter(
                 "haven_deliveries_total",
                 "Batches delivered to a platform (recorded on haven.deliveries.v1)",
-                ["platform", "channel"],
-                registry=registry,
+                "platform",
+                "channel",
             ),
-            delivered_entries=Counter(
+            delivered_entries=declare.counter(
                 "haven_delivered_entries_total",
                 "Hash-list entries delivered to a platform",
-                ["platform", "channel"],
-                registry=registry,
+                "platform",
+                "channel",
             ),
-            delivery_failures=Counter(
+            delivery_failures=declare.counter(
                 "haven_delivery_failures_total",
                 "Batches that finally failed to reach a platform",
-                ["platform", "channel"],
-                registry=registry,
+                "platform",
+                "channel",
             ),
-            webhook_latency=Histogram(
+            webhook_latency=declare.histogram(
                 "haven_webhook_request_duration_seconds",
                 "Latency of one webhook POST attempt, any outcome",
-                ["platform"],
+                "platform",
                 buckets=WEBHOOK_BUCKETS,
-                registry=registry,
             ),
-            webhook_attempts=Counter(
+            webhook_attempts=declare.counter(
                 "haven_webhook_attempts_total",
                 "Webhook POST attempts by result (ok, retry, rejected)",
-                ["platform", "result"],
-                registry=registry,
+                "platform",
+                "result",
             ),
-            webhook_dead_lettered=Counter(
+            webhook_dead_lettered=declare.counter(
                 "haven_webhook_dlq_batches_total",
                 "Webhook batches sent to haven.webhooks.dlq.v1 after their last attempt",
-                ["platform"],
-                registry=registry,
+                "platform",
             ),
-            backlog=Gauge(
+            backlog=declare.gauge(
                 "haven_delivery_backlog_entries",
                 "Entries on the stable hash list a platform's channel has not been sent yet",
-                ["platform", "channel"],
-                registry=registry,
+                "platform",
+                "channel",
             ),
         )

@@ -56,12 +56,7 @@ def pull_page(
     labels = (platform.platform_id, Channel.PULL.value)
     if page.entries:
         record = delivery_record(
-            platform_id=platform.platform_id,
-            channel=Channel.PULL,
-            first=page.entries[0].sequence,
-            last=page.entries[-1].sequence,
-            keys=[e.key for e in page.entries],
-            outcome=DeliveryOutcome.DELIVERED,
+            platform.platform_id, Channel.PULL, page.entries, DeliveryOutcome.DELIVERED
         )
         future = distributor.producer.produce(
             distributor.settings.topic(DELIVERIES), platform.platform_id, record

@@ -15,6 +15,7 @@ from services.intake.adapters.pow import ProofOfWork
 from services.intake.adapters.store import CaseLocked, CaseStore, ReadModelWriter
 from services.intake.api import cases, challenge, page
 from services.intake.metrics import IntakeMetrics
+from services.intake.operations import Intake
 from services.intake.settings import IntakeSettings
 from services.intake.worker import status_worker
 
@@ -44,9 +45,8 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         routers=[challenge.router, cases.router, page.router],
         unavailable=(CaseLocked,),
         state={
-            "metrics": metrics,
+            "intake": Intake(settings, producer, CaseStore(redis, prefix), metrics),
             "redis": redis,
-            "store": CaseStore(redis, prefix),
             "pow": ProofOfWork(
                 hmac_key=settings.pow_hmac_key.get_secret_value(),
                 max_number=settings.pow_max_number,

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from prometheus_client import Counter
 
-from services.common.metrics import CommonMetrics
+from services.common.metrics import CommonMetrics, Declare
 
 
 @dataclass
@@ -27,41 +27,33 @@ class IntakeMetrics:
     @classmethod
     def create(cls) -> IntakeMetrics:
         common = CommonMetrics.create("intake")
-        registry = common.registry
+        declare = Declare(common.registry)
         return cls(
             common=common,
-            cases_opened=Counter(
-                "haven_intake_cases_opened_total", "Cases opened", registry=registry
+            cases_opened=declare.counter("haven_intake_cases_opened_total", "Cases opened"),
+            media_added=declare.counter(
+                "haven_intake_media_added_total", "Media items accepted (at opening or added later)"
             ),
-            media_added=Counter(
-                "haven_intake_media_added_total",
-                "Media items accepted (at opening or added later)",
-                registry=registry,
+            cases_withdrawn=declare.counter(
+                "haven_intake_cases_withdrawn_total", "Cases withdrawn"
             ),
-            cases_withdrawn=Counter(
-                "haven_intake_cases_withdrawn_total", "Cases withdrawn", registry=registry
-            ),
-            pow_rejected=Counter(
+            pow_rejected=declare.counter(
                 "haven_intake_pow_rejected_total",
                 "Requests refused for their proof-of-work",
-                ["reason"],
-                registry=registry,
+                "reason",
             ),
-            rate_limited=Counter(
+            rate_limited=declare.counter(
                 "haven_intake_rate_limited_total",
                 "Requests refused by the per-client rate limit",
-                ["kind"],
-                registry=registry,
+                "kind",
             ),
-            idempotent_replays=Counter(
+            idempotent_replays=declare.counter(
                 "haven_intake_idempotent_replays_total",
                 "Creates answered from an earlier request with the same Idempotency-Key",
-                registry=registry,
             ),
-            projected=Counter(
+            projected=declare.counter(
                 "haven_intake_status_events_projected_total",
                 "Events applied to the status read model",
-                ["topic"],
-                registry=registry,
+                "topic",
             ),
         )

@@ -1,4 +1,4 @@
-"""What intake's case routes do, as keyword-only functions over its parts.
+"""What intake's case routes do, as keyword-only functions over its running parts.
 
 Routes parse the request, check the caller (rate limit, proof-of-work, case secret) and shape
 the answer; the work between lives here, as the FastAPI template keeps it in ``crud``:
@@ -11,6 +11,7 @@ HTTP shell turns them into a 503 that the client may simply retry.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 
 from schemas.events import CaseSnapshot, CaseStatus, Event, MediaItem
 from schemas.signals import ImageMedia, VideoMedia
@@ -27,13 +28,22 @@ from services.intake.settings import IntakeSettings
 Media = ImageMedia | VideoMedia
 
 
-async def publish(
-    *, producer: Publisher, settings: IntakeSettings, submission: Event, snapshot: CaseSnapshot
-) -> None:
+@dataclass
+class Intake:
+    """The running parts the case routes work with (built by ``app.create_app``)."""
+
+    settings: IntakeSettings
+    producer: Publisher
+    store: CaseStorage
+    metrics: IntakeMetrics
+
+
+async def publish(intake: Intake, submission: Event, snapshot: CaseSnapshot) -> None:
     """The submission event and the case's new snapshot, keyed by case id, both acknowledged."""
+    topic = intake.settings.topic
     await asyncio.gather(
-        producer.send_async(settings.topic(SUBMISSIONS), snapshot.case_id, submission),
-        producer.send_async(settings.topic(CASES), snapshot.case_id, snapshot),
+        intake.producer.send_async(topic(SUBMISSIONS), snapshot.case_id, submission),
+        intake.producer.send_async(topic(CASES), snapshot.case_id, snapshot),
     )
 
 
@@ -55,11 +65,8 @@ def media_read(items: list[MediaItem]) -> list[MediaRead]:
 
 async def open_case(
     *,
+    intake: Intake,
     items: list[Media],
-    producer: Publisher,
-    settings: IntakeSettings,
-    store: CaseStorage,
-    metrics: IntakeMetrics,
     idempotency: Idempotency,
     idempotency_key: str | None,
     request_hash: str,
@@ -73,7 +80,7 @@ async def open_case(
     try:
         # scrypt of the new secret takes ~50 ms of CPU: off the event loop.
         opened, snapshot, secret = await asyncio.to_thread(domain.open_case, items)
-        await publish(producer=producer, settings=settings, submission=opened, snapshot=snapshot)
+        await publish(intake, opened, snapshot)
     except BaseException:
         if idempotency_key is not None:
             await idempotency.abandon(idempotency_key)
@@ -81,29 +88,22 @@ async def open_case(
     created = CaseCreatedRead(
         case_number=snapshot.case_number, secret=secret, media=media_read(opened.items)
     )
-    await store.put(snapshot)
+    await intake.store.put(snapshot)
     if idempotency_key is not None:
         await idempotency.finish(
             idempotency_key, request_hash, 201, created.model_dump(mode="json")
         )
-    metrics.cases_opened.inc()
-    metrics.media_added.inc(len(opened.items))
+    intake.metrics.cases_opened.inc()
+    intake.metrics.media_added.inc(len(opened.items))
     return created
 
 
-async def add_media(
-    *,
-    case: CaseSnapshot,
-    items: list[Media],
-    producer: Publisher,
-    settings: IntakeSettings,
-    store: CaseStorage,
-    metrics: IntakeMetrics,
-) -> MediaAddedRead:
+async def add_media(*, intake: Intake, case: CaseSnapshot, items: list[Media]) -> MediaAddedRead:
     """Add media to an open case, under the case's lock (409 once it is withdrawn)."""
-    async with store.lock(case.case_id, timeout=settings.case_lock_timeout_s):
+    store = intake.store
+    async with store.lock(case.case_id, timeout=intake.settings.case_lock_timeout_s):
         current = await store.get(case.case_number) or case
-        check_limits(settings=settings, items=items, existing=len(current.items))
+        check_limits(settings=intake.settings, items=items, existing=len(current.items))
         try:
             added, updated = domain.add_media(current, items)
         except domain.CaseClosed as exc:
@@ -113,26 +113,20 @@ async def add_media(
                 "this case was withdrawn; open a new case instead",
                 fields=[{"field": "case_number", "message": "withdrawn"}],
             ) from exc
-        await publish(producer=producer, settings=settings, submission=added, snapshot=updated)
+        await publish(intake, added, updated)
         await store.put(updated)
-    metrics.media_added.inc(len(added.items))
+    intake.metrics.media_added.inc(len(added.items))
     return MediaAddedRead(case_number=updated.case_number, media=media_read(added.items))
 
 
-async def withdraw_case(
-    *,
-    case: CaseSnapshot,
-    producer: Publisher,
-    settings: IntakeSettings,
-    store: CaseStorage,
-    metrics: IntakeMetrics,
-) -> None:
+async def withdraw_case(*, intake: Intake, case: CaseSnapshot) -> None:
     """Withdraw the case, under its lock; withdrawing twice changes nothing."""
-    async with store.lock(case.case_id, timeout=settings.case_lock_timeout_s):
+    store = intake.store
+    async with store.lock(case.case_id, timeout=intake.settings.case_lock_timeout_s):
         current = await store.get(case.case_number) or case
         if current.status is CaseStatus.WITHDRAWN:
             return
         withdrawn, updated = domain.withdraw(current)
-        await publish(producer=producer, settings=settings, submission=withdrawn, snapshot=updated)
+        await publish(intake, withdrawn, updated)
         await store.put(updated)
-        metrics.cases_withdrawn.inc()
+        intake.metrics.cases_withdrawn.inc()

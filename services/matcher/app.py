@@ -14,6 +14,7 @@ from services.common.kafka import EventProducer
 from services.common.platform_keys import PlatformDirectoryWorker
 from services.matcher.api import actions, image, match
 from services.matcher.metrics import MatcherMetrics
+from services.matcher.operations import Matcher
 from services.matcher.settings import MatcherSettings
 from services.matcher.worker import IndexWorker
 
@@ -32,8 +33,7 @@ def create_app(settings: MatcherSettings | None = None) -> FastAPI:
         workers={"index": index_worker, "platforms": platforms},
         routers=[match.router, image.router, actions.router],
         state={
-            "index": index_worker.index,
+            "matcher": Matcher(index_worker.index, producer, settings, metrics),
             "platforms": platforms.directory,
-            "matcher_metrics": metrics,
         },
     )

@@ -13,7 +13,7 @@ from prometheus_client import Counter, Gauge, Histogram
 
 from schemas.signals import SignalType
 from services.common.consumer import ConsumerHooks
-from services.common.metrics import CommonMetrics
+from services.common.metrics import CommonMetrics, Declare
 
 LOOKUP_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.1, 0.5, 2.5)
 
@@ -34,60 +34,43 @@ class MatcherMetrics:
     @classmethod
     def create(cls) -> MatcherMetrics:
         common = CommonMetrics.create("matcher")
-        registry = common.registry
+        declare = Declare(common.registry)
         return cls(
             common=common,
-            index_entries=Gauge(
-                "haven_matcher_index_entries",
-                "Active hash-list entries in the index",
-                ["signal"],
-                registry=registry,
+            index_entries=declare.gauge(
+                "haven_matcher_index_entries", "Active hash-list entries in the index", "signal"
             ),
-            index_lag=Gauge(
+            index_lag=declare.gauge(
                 "haven_matcher_index_lag_messages",
                 "Hash-list messages not yet applied to the index",
-                registry=registry,
             ),
-            index_sequence=Gauge(
+            index_sequence=declare.gauge(
                 "haven_matcher_index_sequence",
                 "Highest hash-list sequence number applied to the index",
-                registry=registry,
             ),
-            lookup_seconds=Histogram(
+            lookup_seconds=declare.histogram(
                 "haven_matcher_lookup_seconds",
                 "Time to look one signal up in the index",
-                ["signal"],
+                "signal",
                 buckets=LOOKUP_BUCKETS,
-                registry=registry,
             ),
-            queries=Counter(
-                "haven_matcher_queries_total",
-                "Signals looked up",
-                ["signal"],
-                registry=registry,
-            ),
-            matches=Counter(
+            queries=declare.counter("haven_matcher_queries_total", "Signals looked up", "signal"),
+            matches=declare.counter(
                 "haven_matcher_matches_total",
                 "Matches found (one per banked entry matched)",
-                ["signal"],
-                registry=registry,
+                "signal",
             ),
-            actions=Counter(
-                "haven_matcher_actions_total",
-                "Action reports accepted",
-                ["action"],
-                registry=registry,
+            actions=declare.counter(
+                "haven_matcher_actions_total", "Action reports accepted", "action"
             ),
-            images=Counter(
+            images=declare.counter(
                 "haven_matcher_images_total",
                 "Images fingerprinted server-side, by outcome",
-                ["outcome"],
-                registry=registry,
+                "outcome",
             ),
-            image_seconds=Histogram(
+            image_seconds=declare.histogram(
                 "haven_matcher_image_fingerprint_seconds",
                 "Time to decode and fingerprint one image",
-                registry=registry,
             ),
         )
 

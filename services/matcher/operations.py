@@ -1,4 +1,4 @@
-"""What the matcher's routes do, as keyword-only functions over its parts.
+"""What the matcher's routes do, as keyword-only functions over its running parts.
 
 Routes parse and check the request and shape the answer; the work between (fingerprinting an
 image off the event loop, a batch of lookups under the index's lock, recording every match on
@@ -8,13 +8,16 @@ Kafka before answering) lives here, as the FastAPI template keeps it in ``crud``
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import partial
 
 import anyio
 from fastapi.concurrency import run_in_threadpool
 
+from schemas.events import ActionReported, MatchFound
 from schemas.signals import PDQ_MIN_QUALITY, SignalType
-from schemas.topics import MATCHES
+from schemas.topics import MATCHES, TopicSpec
 from services.common.http import ApiError
 from services.common.kafka import Publisher
 from services.matcher.adapters.events import match_events, publish_all
@@ -34,40 +37,34 @@ def _limiter(workers: int) -> anyio.CapacityLimiter:
     return _limiters[workers]
 
 
-def publish_matches(
-    *,
-    producer: Publisher,
-    settings: MatcherSettings,
-    platform_id: str,
-    found: list[tuple[str, list[Match]]],
-) -> None:
-    """One ``MatchFound`` per match, each acknowledged (``DeliveryFailed`` is the shell's 503)."""
-    events = [e for ref, matches in found for e in match_events(platform_id, matches, ref)]
-    if events:
-        publish_all(producer, settings.topic(MATCHES), events, timeout=settings.publish_timeout_s)
+@dataclass
+class Matcher:
+    """The running parts the routes work with (built by ``app.create_app``)."""
+
+    index: SharedIndex
+    producer: Publisher
+    settings: MatcherSettings
+    metrics: MatcherMetrics
+
+    def publish(self, topic: TopicSpec, events: Sequence[MatchFound | ActionReported]) -> None:
+        """Every event sent and acknowledged (``DeliveryFailed`` is the shell's 503)."""
+        if events:
+            timeout = self.settings.publish_timeout_s
+            publish_all(self.producer, self.settings.topic(topic), events, timeout=timeout)
 
 
 async def match_and_record(
-    *,
-    index: SharedIndex,
-    producer: Publisher,
-    settings: MatcherSettings,
-    metrics: MatcherMetrics,
-    platform_id: str,
-    lookups: list[Lookup],
-    refs: list[str],
+    *, matcher: Matcher, platform_id: str, lookups: list[Lookup], refs: list[str]
 ) -> list[list[Match]]:
-    """The matches of every lookup (one lock hold), recorded under its upload ref."""
-    found = await run_in_threadpool(run_lookups, index, metrics, lookups)
-    await run_in_threadpool(
-        partial(
-            publish_matches,
-            producer=producer,
-            settings=settings,
-            platform_id=platform_id,
-            found=list(zip(refs, found, strict=True)),
-        )
-    )
+    """The matches of every lookup (one lock hold), each recorded as a ``MatchFound`` under
+    its upload ref."""
+    found = await run_in_threadpool(run_lookups, matcher.index, matcher.metrics, lookups)
+    events = [
+        e
+        for ref, matches in zip(refs, found, strict=True)
+        for e in match_events(platform_id, matches, ref)
+    ]
+    await run_in_threadpool(matcher.publish, MATCHES, events)
     return found
 
 
@@ -93,32 +90,19 @@ async def fingerprint(
 
 
 async def match_image(
-    *,
-    data: bytes,
-    upload_ref: str,
-    max_distance: int,
-    platform_id: str,
-    index: SharedIndex,
-    producer: Publisher,
-    settings: MatcherSettings,
-    metrics: MatcherMetrics,
+    *, matcher: Matcher, data: bytes, upload_ref: str, max_distance: int, platform_id: str
 ) -> ImageMatchRead:
     """Fingerprint the image and match it: MD5 always, PDQ only when its quality is at least
     50 (PDQ's own rule; the answer says when it was skipped)."""
-    prints = await fingerprint(data=data, settings=settings, metrics=metrics)
+    metrics = matcher.metrics
+    prints = await fingerprint(data=data, settings=matcher.settings, metrics=metrics)
     skipped = prints.quality < PDQ_MIN_QUALITY
     metrics.images.labels("low_quality" if skipped else "hashed").inc()
     lookups = [Lookup(SignalType.MD5, prints.md5)]
     if not skipped:
         lookups.append(Lookup(SignalType.PDQ, prints.pdq, max_distance=max_distance))
     found = await match_and_record(
-        index=index,
-        producer=producer,
-        settings=settings,
-        metrics=metrics,
-        platform_id=platform_id,
-        lookups=lookups,
-        refs=[upload_ref] * len(lookups),
+        matcher=matcher, platform_id=platform_id, lookups=lookups, refs=[upload_ref] * len(lookups)
     )
     pdq_matches = found[1] if not skipped else []
     return ImageMatchRead(

@@ -7,8 +7,6 @@ hashes.
 
 - ``leaf_hash`` / ``node_hash``: SHA-256 with the 0x00 / 0x01 domain-separation
   prefixes.
-- ``CompactRange``: the "frontier" of perfect-subtree roots, O(log n) memory, for
-  streaming a log and computing its root at every size (used by the verifier).
 - ``MerkleTree``: keeps every perfect-subtree hash level by level (2x the leaf-hash
   bytes), appends in O(1) amortised time and answers roots and proofs for any
   past size with O(log n) hash computations.
@@ -52,41 +50,6 @@ def root_from_leaf_hashes(hashes: Sequence[bytes]) -> bytes:
         return hashes[0]
     k = _split(len(hashes))
     return node_hash(root_from_leaf_hashes(hashes[:k]), root_from_leaf_hashes(hashes[k:]))
-
-
-class CompactRange:
-    """Roots of the perfect subtrees covering leaves [0, size), largest first.
-
-    Appending merges equal-sized neighbours like a binary counter, so memory is one
-    hash per set bit of ``size``.
-    """
-
-    __slots__ = ("_nodes", "_size")
-
-    def __init__(self) -> None:
-        self._nodes: list[bytes] = []
-        self._size = 0
-
-    @property
-    def size(self) -> int:
-        return self._size
-
-    def append(self, leaf_hash_: bytes) -> None:
-        node = leaf_hash_
-        size = self._size
-        while size & 1:
-            node = node_hash(self._nodes.pop(), node)
-            size >>= 1
-        self._nodes.append(node)
-        self._size += 1
-
-    def root(self) -> bytes:
-        if not self._nodes:
-            return EMPTY_ROOT
-        acc = self._nodes[-1]
-        for node in reversed(self._nodes[:-1]):
-            acc = node_hash(node, acc)
-        return acc
 
 
 class MerkleTree:

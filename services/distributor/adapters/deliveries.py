@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
 
 from schemas.events import Channel, DeliveryOutcome, DeliveryRecorded
 from services.common.catch_up import Record, TopicReader
+from services.distributor.domain.view import ViewEntry
 
 DELIVERY_NAMESPACE = uuid.UUID("6f1b7c1e-4a53-4d0e-9a3e-2d7f0f3c8b11")
 
@@ -29,15 +31,14 @@ def entry_event_id(platform_id: str, sequence: int) -> uuid.UUID:
 
 
 def delivery_record(
-    *,
     platform_id: str,
     channel: Channel,
-    first: int,
-    last: int,
-    keys: list[str],
+    entries: Sequence[ViewEntry],
     outcome: DeliveryOutcome,
     attempts: int = 1,
 ) -> DeliveryRecorded:
+    """The record of ``entries`` (a non-empty run in sequence order) reaching the platform."""
+    first, last = entries[0].sequence, entries[-1].sequence
     batch = batch_id(platform_id, channel, first, last)
     return DeliveryRecorded(
         event_id=uuid.uuid5(DELIVERY_NAMESPACE, f"{batch}:{outcome.value}"),
@@ -46,7 +47,7 @@ def delivery_record(
         batch_id=batch,
         first_sequence=first,
         last_sequence=last,
-        keys=keys,
+        keys=[e.key for e in entries],
         outcome=outcome,
         attempts=attempts,
     )

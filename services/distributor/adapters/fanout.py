@@ -31,6 +31,7 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from schemas.bootstrap import ensure_topics
 from schemas.events import (
@@ -125,15 +126,7 @@ class Dispatcher:
     def _record(
         self, entries: list[ViewEntry], outcome: DeliveryOutcome, attempts: int = 1
     ) -> None:
-        record = delivery_record(
-            platform_id=self.platform_id,
-            channel=self.channel,
-            first=entries[0].sequence,
-            last=entries[-1].sequence,
-            keys=[e.key for e in entries],
-            outcome=outcome,
-            attempts=attempts,
-        )
+        record = delivery_record(self.platform_id, self.channel, entries, outcome, attempts)
         self.fanout.producer.send(self.fanout.settings.topic(DELIVERIES), self.platform_id, record)
         labels = (self.platform_id, self.channel.value)
         if outcome is DeliveryOutcome.DELIVERED:
@@ -161,35 +154,26 @@ class Dispatcher:
     def _deliver_webhook(self, platform: PlatformSnapshot, entries: list[ViewEntry]) -> bool:
         s = self.fanout.settings
         if self._sender is None:
+            policy = RetryPolicy(
+                s.webhook_max_attempts, s.webhook_backoff_base_s, s.webhook_backoff_max_s
+            )
             self._sender = WebhookSender(
                 platform_id=self.platform_id,
-                policy=RetryPolicy(
-                    s.webhook_max_attempts, s.webhook_backoff_base_s, s.webhook_backoff_max_s
-                ),
+                policy=policy,
                 timeout_s=s.webhook_timeout_s,
                 metrics=self.fanout.metrics,
                 stopping=self._stopping,
             )
-        first, last = entries[0].sequence, entries[-1].sequence
-        record = delivery_record(
-            platform_id=self.platform_id,
-            channel=Channel.WEBHOOK,
-            first=first,
-            last=last,
-            keys=[],
-            outcome=DeliveryOutcome.DELIVERED,
-        )
+        record = delivery_record(self.platform_id, self.channel, entries, DeliveryOutcome.DELIVERED)
         listed = platform_entries(self.platform_id, entries)
-        body = json.dumps(
-            {
-                "platform_id": self.platform_id,
-                "batch_id": record.batch_id,
-                "first_sequence": first,
-                "last_sequence": last,
-                "entries": [e.model_dump(mode="json") for e in listed],
-            },
-            separators=(",", ":"),
-        ).encode()
+        batch: dict[str, Any] = {
+            "platform_id": self.platform_id,
+            "batch_id": record.batch_id,
+            "first_sequence": record.first_sequence,
+            "last_sequence": record.last_sequence,
+        }
+        entries_json = [e.model_dump(mode="json") for e in listed]
+        body = json.dumps({**batch, "entries": entries_json}, separators=(",", ":")).encode()
         outcome = self._sender.send(
             platform.webhook_url or "", body, self._secrets(platform), record.batch_id
         )
@@ -204,10 +188,7 @@ class Dispatcher:
         )
         failed = WebhookBatchFailed(
             event_id=record.event_id,
-            platform_id=self.platform_id,
-            batch_id=record.batch_id,
-            first_sequence=first,
-            last_sequence=last,
+            **batch,
             entries=listed,
             attempts=outcome.attempts,
             last_error=outcome.error[:2000],

@@ -21,13 +21,11 @@ from schemas.events import CaseSnapshot
 from services.common.http import ApiError
 from services.intake import domain, operations
 from services.intake.adapters.guards import IdempotencyInFlight
+from services.intake.adapters.ports import CaseStorage
 from services.intake.api.deps import (
     AltchaHeader,
     IdempotencyDep,
-    MetricsDep,
-    ProducerDep,
-    SettingsDep,
-    StoreDep,
+    IntakeDep,
     limit_reads,
     limit_writes,
     spend_pow,
@@ -63,7 +61,9 @@ IdempotencyKey = Annotated[
 NOT_FOUND = "no case with this number and secret"
 
 
-async def _authorised(store: StoreDep, case_number: str, authorization: str | None) -> CaseSnapshot:
+async def _authorised(
+    store: CaseStorage, case_number: str, authorization: str | None
+) -> CaseSnapshot:
     """The case, if the bearer secret opens it; else 401 (no secret) or 404 (anything else)."""
     try:
         number = domain.normalise_case_number(case_number)
@@ -102,21 +102,18 @@ async def _authorised(store: StoreDep, case_number: str, authorization: str | No
 async def create_case(
     request: Request,
     body: CaseCreate,
-    settings: SettingsDep,
-    producer: ProducerDep,
-    store: StoreDep,
+    intake: IntakeDep,
     idempotency: IdempotencyDep,
-    metrics: MetricsDep,
     altcha: AltchaHeader = None,
     idempotency_key: IdempotencyKey = None,
 ) -> CaseCreatedRead | JSONResponse:
     """Open a case with the fingerprints of one or more photos or videos."""
-    check_limits(settings=settings, items=list(body.items), existing=0)
+    check_limits(settings=intake.settings, items=list(body.items), existing=0)
     request_hash = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
     if idempotency_key is not None:
         replay = await _begin_idempotent(idempotency, idempotency_key, request_hash)
         if replay is not None:
-            metrics.idempotent_replays.inc()
+            intake.metrics.idempotent_replays.inc()
             return replay
     try:
         await spend_pow(request, altcha)
@@ -125,11 +122,8 @@ async def create_case(
             await idempotency.abandon(idempotency_key)
         raise
     return await operations.open_case(
+        intake=intake,
         items=list(body.items),
-        producer=producer,
-        settings=settings,
-        store=store,
-        metrics=metrics,
         idempotency=idempotency,
         idempotency_key=idempotency_key,
         request_hash=request_hash,
@@ -173,32 +167,23 @@ async def add_media(
     request: Request,
     case_number: CaseNumber,
     body: MediaCreate,
-    settings: SettingsDep,
-    producer: ProducerDep,
-    store: StoreDep,
-    metrics: MetricsDep,
+    intake: IntakeDep,
     authorization: Bearer = None,
     altcha: AltchaHeader = None,
 ) -> MediaAddedRead:
     """Add photos or videos to an open case (needs the case secret)."""
-    check_limits(settings=settings, items=list(body.items), existing=0)
+    check_limits(settings=intake.settings, items=list(body.items), existing=0)
     await spend_pow(request, altcha)
-    case = await _authorised(store, case_number, authorization)
-    return await operations.add_media(
-        case=case,
-        items=list(body.items),
-        producer=producer,
-        settings=settings,
-        store=store,
-        metrics=metrics,
-    )
+    case = await _authorised(intake.store, case_number, authorization)
+    return await operations.add_media(intake=intake, case=case, items=list(body.items))
 
 
 @router.get("/{case_number}", response_model=CaseRead, dependencies=[Depends(limit_reads)])
 async def case_status(
-    case_number: CaseNumber, store: StoreDep, authorization: Bearer = None
+    case_number: CaseNumber, intake: IntakeDep, authorization: Bearer = None
 ) -> CaseRead:
     """What happened to a case: shared with, matched on, and what platforms did."""
+    store = intake.store
     snapshot = await _authorised(store, case_number, authorization)
     keys_of = {item.media_id: domain.item_keys(item) for item in snapshot.items}
     all_keys = sorted({key for keys in keys_of.values() for key in keys})
@@ -232,16 +217,9 @@ async def case_status(
     "/{case_number}", response_model=CaseWithdrawnRead, dependencies=[Depends(limit_writes)]
 )
 async def withdraw_case(
-    case_number: CaseNumber,
-    settings: SettingsDep,
-    producer: ProducerDep,
-    store: StoreDep,
-    metrics: MetricsDep,
-    authorization: Bearer = None,
+    case_number: CaseNumber, intake: IntakeDep, authorization: Bearer = None
 ) -> CaseWithdrawnRead:
     """Withdraw the whole case: every platform is told to unblock its fingerprints."""
-    case = await _authorised(store, case_number, authorization)
-    await operations.withdraw_case(
-        case=case, producer=producer, settings=settings, store=store, metrics=metrics
-    )
+    case = await _authorised(intake.store, case_number, authorization)
+    await operations.withdraw_case(intake=intake, case=case)
     return CaseWithdrawnRead(case_number=case.case_number)

@@ -1,4 +1,4 @@
-"""Typed dependencies of the intake routes: settings, producer, Redis-backed guards, and the
+"""Typed dependencies of the intake routes: the running parts, Redis-backed guards, and the
 per-client checks (rate limit, proof-of-work) every write goes through."""
 
 from __future__ import annotations
@@ -9,26 +9,17 @@ from fastapi import Depends, Header, Request
 
 from services.common.app import from_state
 from services.common.http import ApiError
-from services.common.kafka import EventProducer
 from services.intake.adapters.guards import Idempotency, RateLimiter, client_id
 from services.intake.adapters.pow import PowRejected, ProofOfWork
-from services.intake.adapters.store import CaseStore
-from services.intake.metrics import IntakeMetrics
+from services.intake.operations import Intake
 from services.intake.settings import IntakeSettings
 
-get_settings = from_state("settings", IntakeSettings)
-get_producer = from_state("producer", EventProducer)
+get_intake = from_state("intake", Intake)
 get_pow = from_state("pow", ProofOfWork)
-get_metrics = from_state("metrics", IntakeMetrics)
-get_store = from_state("store", CaseStore)
-get_idempotency = from_state("idempotency", Idempotency)
 
-SettingsDep = Annotated[IntakeSettings, Depends(get_settings)]
-ProducerDep = Annotated[EventProducer, Depends(get_producer)]
+IntakeDep = Annotated[Intake, Depends(get_intake)]
 PowDep = Annotated[ProofOfWork, Depends(get_pow)]
-MetricsDep = Annotated[IntakeMetrics, Depends(get_metrics)]
-StoreDep = Annotated[CaseStore, Depends(get_store)]
-IdempotencyDep = Annotated[Idempotency, Depends(get_idempotency)]
+IdempotencyDep = Annotated[Idempotency, Depends(from_state("idempotency", Idempotency))]
 
 
 def client_address(request: Request, settings: IntakeSettings) -> str:
@@ -42,12 +33,12 @@ def client_address(request: Request, settings: IntakeSettings) -> str:
 
 
 async def _limit(request: Request, kind: str, limit: int) -> None:
-    settings = get_settings(request)
+    settings = get_intake(request).settings
     limiter: RateLimiter = request.app.state.rate_limiter
     seed = settings.client_key_seed.get_secret_value().encode()
     retry_after = await limiter.hit(kind, client_id(seed, client_address(request, settings)), limit)
     if retry_after is not None:
-        get_metrics(request).rate_limited.labels(kind).inc()
+        get_intake(request).metrics.rate_limited.labels(kind).inc()
         raise ApiError(
             429,
             "rate_limited",
@@ -64,12 +55,12 @@ async def _limit(request: Request, kind: str, limit: int) -> None:
 
 async def limit_writes(request: Request) -> None:
     """Per-client budget for creates, additions and withdrawals."""
-    await _limit(request, "write", get_settings(request).rate_limit_writes_per_minute)
+    await _limit(request, "write", get_intake(request).settings.rate_limit_writes_per_minute)
 
 
 async def limit_reads(request: Request) -> None:
     """Per-client budget for status reads and challenges."""
-    await _limit(request, "read", get_settings(request).rate_limit_reads_per_minute)
+    await _limit(request, "read", get_intake(request).settings.rate_limit_reads_per_minute)
 
 
 AltchaHeader = Annotated[
@@ -87,7 +78,7 @@ async def spend_pow(request: Request, header: str | None) -> None:
     try:
         await get_pow(request).spend(header)
     except PowRejected as exc:
-        get_metrics(request).pow_rejected.labels(exc.reason.value).inc()
+        get_intake(request).metrics.pow_rejected.labels(exc.reason.value).inc()
         raise ApiError(
             400,
             exc.reason.value,

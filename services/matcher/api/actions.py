@@ -12,15 +12,8 @@ from fastapi.concurrency import run_in_threadpool
 
 from schemas.topics import ACTIONS
 from services.common.http import ApiError
-from services.matcher.adapters.events import action_event, publish_all
-from services.matcher.api.deps import (
-    AUTH_RESPONSES,
-    IndexDep,
-    MetricsDep,
-    PlatformDep,
-    ProducerDep,
-    SettingsDep,
-)
+from services.matcher.adapters.events import action_event
+from services.matcher.api.deps import AUTH_RESPONSES, MatcherDep, PlatformDep
 from services.matcher.api.models import ActionCreate, ActionRead
 
 router = APIRouter(prefix="/v1", tags=["actions"])
@@ -35,13 +28,10 @@ router = APIRouter(prefix="/v1", tags=["actions"])
 async def report_action(
     body: ActionCreate,
     platform: PlatformDep,
-    index: IndexDep,
-    producer: ProducerDep,
-    settings: SettingsDep,
-    metrics: MetricsDep,
+    matcher: MatcherDep,
 ) -> ActionRead:
     """Report what you did about a matched entry (blocked, removed, not_violating, …)."""
-    with index.locked() as view:
+    with matcher.index.locked() as view:
         known = view.known(body.signal, body.value)
     if not known:
         raise ApiError(
@@ -53,10 +43,8 @@ async def report_action(
     event = action_event(
         platform.platform_id, body.signal, body.value, body.action, body.upload_ref
     )
-    await run_in_threadpool(
-        publish_all, producer, settings.topic(ACTIONS), [event], timeout=settings.publish_timeout_s
-    )
-    metrics.actions.labels(body.action.value).inc()
+    await run_in_threadpool(matcher.publish, ACTIONS, [event])
+    matcher.metrics.actions.labels(body.action.value).inc()
     return ActionRead(
         event_id=event.event_id,
         signal=body.signal,

@@ -1,4 +1,4 @@
-"""Typed dependencies of the matcher's routes: the calling platform, the index, the producer."""
+"""Typed dependencies of the matcher's routes: the calling platform and the running parts."""
 
 from __future__ import annotations
 
@@ -9,11 +9,8 @@ from fastapi import Depends, Request
 from schemas.events import PlatformSnapshot
 from schemas.platform_keys import PlatformDirectory
 from services.common.app import from_state
-from services.common.kafka import EventProducer
 from services.common.platform_keys import require_platform
-from services.matcher.domain import SharedIndex
-from services.matcher.metrics import MatcherMetrics
-from services.matcher.settings import MatcherSettings
+from services.matcher.operations import Matcher
 
 
 def current_platform(request: Request) -> PlatformSnapshot:
@@ -23,10 +20,7 @@ def current_platform(request: Request) -> PlatformSnapshot:
 
 
 PlatformDep = Annotated[PlatformSnapshot, Depends(current_platform)]
-IndexDep = Annotated[SharedIndex, Depends(from_state("index", SharedIndex))]
-ProducerDep = Annotated[EventProducer, Depends(from_state("producer", EventProducer))]
-SettingsDep = Annotated[MatcherSettings, Depends(from_state("settings", MatcherSettings))]
-MetricsDep = Annotated[MatcherMetrics, Depends(from_state("matcher_metrics", MatcherMetrics))]
+MatcherDep = Annotated[Matcher, Depends(from_state("matcher", Matcher))]
 
 # Declared on every route so OpenAPI documents the 401 and clients know to send a key.
 AUTH_RESPONSES: dict[int | str, dict[str, object]] = {

@@ -15,14 +15,7 @@ from fastapi import APIRouter, Query, Request
 
 from services.common.http import ApiError
 from services.matcher import operations
-from services.matcher.api.deps import (
-    AUTH_RESPONSES,
-    IndexDep,
-    MetricsDep,
-    PlatformDep,
-    ProducerDep,
-    SettingsDep,
-)
+from services.matcher.api.deps import AUTH_RESPONSES, MatcherDep, PlatformDep
 from services.matcher.api.models import ImageMatchRead
 from services.matcher.lookup import DEFAULT_PDQ_DISTANCE
 
@@ -65,18 +58,16 @@ IMAGE_BODY = {
 async def match_image(
     request: Request,
     platform: PlatformDep,
-    index: IndexDep,
-    producer: ProducerDep,
-    settings: SettingsDep,
-    metrics: MetricsDep,
+    matcher: MatcherDep,
     upload_ref: str = Query("", max_length=200, description="opaque reference of the upload"),
     max_distance: int = Query(DEFAULT_PDQ_DISTANCE, ge=0, le=DEFAULT_PDQ_DISTANCE),
 ) -> ImageMatchRead:
     """Fingerprint an image (PDQ + MD5) in memory and match it against the hash list."""
     _check_content_type(request)
     data = await request.body()
+    settings = matcher.settings
     if len(data) > settings.max_image_bytes:
-        metrics.images.labels("too_large").inc()
+        matcher.metrics.images.labels("too_large").inc()
         raise ApiError(
             413,
             "image_too_large",
@@ -88,12 +79,9 @@ async def match_image(
             422, "empty_image", "the body is empty", fields=[{"field": "body", "message": "empty"}]
         )
     return await operations.match_image(
+        matcher=matcher,
         data=data,
         upload_ref=upload_ref,
         max_distance=max_distance,
         platform_id=platform.platform_id,
-        index=index,
-        producer=producer,
-        settings=settings,
-        metrics=metrics,
     )

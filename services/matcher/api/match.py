@@ -14,14 +14,7 @@ from fastapi import APIRouter
 from schemas.signals import SignalType
 from services.common.http import ApiError
 from services.matcher import operations
-from services.matcher.api.deps import (
-    AUTH_RESPONSES,
-    IndexDep,
-    MetricsDep,
-    PlatformDep,
-    ProducerDep,
-    SettingsDep,
-)
+from services.matcher.api.deps import AUTH_RESPONSES, MatcherDep, PlatformDep
 from services.matcher.api.models import (
     MatchCreate,
     MatchResultsRead,
@@ -67,23 +60,14 @@ def check_wide_queries(body: MatchCreate, limit: int) -> None:
 async def match(
     body: MatchCreate,
     platform: PlatformDep,
-    index: IndexDep,
-    producer: ProducerDep,
-    settings: SettingsDep,
-    metrics: MetricsDep,
+    matcher: MatcherDep,
 ) -> MatchResultsRead:
     """Match up to 1,000 signals against the active hash list."""
-    check_wide_queries(body, settings.max_wide_queries)
+    check_wide_queries(body, matcher.settings.max_wide_queries)
     lookups = [as_lookup(q) for q in body.signals]
     refs = [q.upload_ref if q.upload_ref is not None else body.upload_ref for q in body.signals]
     found = await operations.match_and_record(
-        index=index,
-        producer=producer,
-        settings=settings,
-        metrics=metrics,
-        platform_id=platform.platform_id,
-        lookups=lookups,
-        refs=refs,
+        matcher=matcher, platform_id=platform.platform_id, lookups=lookups, refs=refs
     )
     return MatchResultsRead(
         results=[

@@ -18,33 +18,6 @@ Words = npt.NDArray[np.uint64]
 PDQ_BITS = 256
 PDQ_HEX_LENGTH = 64
 
-_BYTE_POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
-
-
-def _byte_counts(flat: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint8]:
-    """Population count of every byte-group: one uint8 per uint64 word."""
-    if hasattr(np, "bitwise_count"):  # numpy >= 2.0: a SIMD popcount per word
-        return np.bitwise_count(flat)
-    # numpy 1.x fallback through a byte lookup table
-    per_byte = _BYTE_POPCOUNT[flat.view(np.uint8)].reshape(-1, 8)  # pragma: no cover
-    counts: npt.NDArray[np.uint8] = per_byte.sum(axis=1, dtype=np.uint8)  # pragma: no cover
-    return counts  # pragma: no cover
-
-
-def hamming_to(words: Words, query: Words) -> npt.NDArray[np.uint32]:
-    """Hamming distance from every row of an ``(n, 4)`` word array to one query.
-
-    Written for numpy's strengths: the XOR runs over one flat array against the query
-    tiled to match (broadcasting a 4-wide row is ~3x slower), and the four per-word counts
-    of a row, adjacent bytes, are summed as one uint32 with SWAR shifts instead of a
-    reduction along a length-4 axis (~5x slower).
-    """
-    count = len(words)
-    flat = np.bitwise_xor(words.reshape(-1), np.tile(query.reshape(4), count))
-    packed = _byte_counts(flat).view(np.uint32)
-    pairs = (packed & np.uint32(0x00FF00FF)) + ((packed >> np.uint32(8)) & np.uint32(0x00FF00FF))
-    return (pairs & np.uint32(0xFFFF)) + (pairs >> np.uint32(16))
-
 
 def parse_pdq(pdq_hex: str) -> Words:
     """One PDQ hex string as a ``(4,)`` word array; raises ValueError quoting a bad value."""
@@ -63,11 +36,6 @@ def parse_pdqs(pdq_hexes: Iterable[str]) -> Words:
     if not rows:
         return np.empty((0, 4), dtype=np.uint64)
     return np.stack(rows)
-
-
-def format_pdq(words: Words) -> str:
-    """Inverse of :func:`parse_pdq`."""
-    return np.asarray(words, dtype=np.uint64).astype(">u8").tobytes().hex()
 
 
 def slice_widths(tables: int) -> list[int]:

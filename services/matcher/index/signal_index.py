@@ -63,12 +63,8 @@ class SignalIndex:
         """Entries currently banked, all signals together."""
         return len(self._entries)
 
-    def size_by_signal(self) -> dict[SignalType, int]:
-        """Entries currently banked, per signal (kept as counters: O(1), for metrics)."""
-        return dict(self._counts)
-
     def count(self, signal: SignalType) -> int:
-        """Entries currently banked for one signal."""
+        """Entries currently banked for one signal (kept as counters: O(1), for metrics)."""
         return self._counts[signal]
 
     def _banked(self, key: str, entry: tuple[SignalType, int | str, object]) -> None:

@@ -4,8 +4,10 @@ from the hash list (skipping someone else's poison), the push cursors from the d
 from __future__ import annotations
 
 from schemas.events import CaseWithdrawn, Channel, DeliveryOutcome
+from schemas.signals import SignalType
 from services.distributor.adapters.deliveries import delivery_record, read_delivery_cursors
 from services.distributor.domain.registry import HashRegistry
+from services.distributor.domain.view import ViewEntry
 from services.distributor.worker import read_hash_list
 from tests.support.fakes import MemoryPublisher
 from tests.unit.distributor.test_registry import MD5_A, MD5_B, PDQ_A, PDQ_B, opened
@@ -40,14 +42,8 @@ def test_push_cursors_are_the_last_recorded_batch_of_each_platform_and_channel()
         ("beta", Channel.WEBHOOK, 1, 3),
     ]
     for platform, channel, first, last in batches:
-        record = delivery_record(
-            platform_id=platform,
-            channel=channel,
-            first=first,
-            last=last,
-            keys=[f"md5:{PDQ_B[:32]}"],
-            outcome=DeliveryOutcome.DELIVERED,
-        )
+        run = [ViewEntry(seq, SignalType.MD5, f"md5:{PDQ_B[:32]}", b"{}") for seq in (first, last)]
+        record = delivery_record(platform, channel, run, DeliveryOutcome.DELIVERED)
         broker.send(DELIVERIES, platform, record)
     broker.send(DELIVERIES, "alpha", b"{not json")
     assert read_delivery_cursors(broker, DELIVERIES) == {

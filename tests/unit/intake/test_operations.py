@@ -15,6 +15,7 @@ from services.common.http import ApiError
 from services.common.kafka import DeliveryFailed
 from services.intake import domain, operations
 from services.intake.metrics import IntakeMetrics
+from services.intake.operations import Intake
 from services.intake.settings import IntakeSettings
 from tests.contract.loop import EventLoopThread
 from tests.support.fakes import MemoryCaseStore, MemoryPublisher
@@ -57,10 +58,7 @@ def test_adding_media_publishes_the_event_and_the_snapshot_then_writes_through(
         operations.add_media(
             case=case,
             items=[image(2)],
-            producer=publisher,
-            settings=settings,
-            store=store,
-            metrics=IntakeMetrics.create(),
+            intake=Intake(settings, publisher, store, IntakeMetrics.create()),
         )
     )
     assert [m.media_id for m in added.media] == ["m2"]
@@ -81,10 +79,7 @@ def test_nothing_is_written_through_when_kafka_does_not_acknowledge(
         aio.run(
             operations.withdraw_case(
                 case=case,
-                producer=publisher,
-                settings=settings,
-                store=store,
-                metrics=IntakeMetrics.create(),
+                intake=Intake(settings, publisher, store, IntakeMetrics.create()),
             )
         )
     stored = aio.run(store.get(case.case_number))
@@ -100,10 +95,7 @@ def test_withdrawing_twice_tells_platforms_once(
         aio.run(
             operations.withdraw_case(
                 case=case,
-                producer=publisher,
-                settings=settings,
-                store=store,
-                metrics=IntakeMetrics.create(),
+                intake=Intake(settings, publisher, store, IntakeMetrics.create()),
             )
         )
     assert types_on(publisher, qualified(SUBMISSIONS.name, NS)) == ["CaseWithdrawn"]
@@ -112,10 +104,7 @@ def test_withdrawing_twice_tells_platforms_once(
             operations.add_media(
                 case=case,
                 items=[image(3)],
-                producer=publisher,
-                settings=settings,
-                store=store,
-                metrics=IntakeMetrics.create(),
+                intake=Intake(settings, publisher, store, IntakeMetrics.create()),
             )
         )
     assert refused.value.status == 409 and refused.value.error == "case_withdrawn"
@@ -131,10 +120,7 @@ def test_a_case_is_refused_media_beyond_its_limit_before_anything_is_sent(
             operations.add_media(
                 case=case,
                 items=[image(2), image(3), image(4)],  # 1 + 3 > max_media_per_case = 3
-                producer=publisher,
-                settings=settings,
-                store=store,
-                metrics=IntakeMetrics.create(),
+                intake=Intake(settings, publisher, store, IntakeMetrics.create()),
             )
         )
     assert refused.value.status == 422 and refused.value.error == "limit_exceeded"
