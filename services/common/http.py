@@ -31,13 +31,15 @@ log = logging.getLogger("haven.http")
 
 
 class ApiError(Exception):
-    """A 4xx the client can act on: a stable ``error`` code, a message, optional fields."""
+    """A 4xx the client can act on: a stable ``error`` code, a message, and the fields at
+    fault: one as ``(field, problem)``, or several as ``fields``."""
 
     def __init__(
         self,
         status: int,
         error: str,
         message: str,
+        field: tuple[str, str] | None = None,
         *,
         fields: list[dict[str, str]] | None = None,
         headers: dict[str, str] | None = None,
@@ -47,6 +49,8 @@ class ApiError(Exception):
         self.error = error
         self.message = message
         self.fields = fields or []
+        if field is not None:
+            self.fields.insert(0, {"field": field[0], "message": field[1]})
         self.headers = headers
 
 

@@ -39,7 +39,7 @@ def require_platform(request: Request, directory: PlatformDirectory) -> Platform
             401,
             "unauthenticated",
             "send your platform API key as 'Authorization: Bearer <key>'",
-            fields=[{"field": "Authorization", "message": "missing"}],
+            ("Authorization", "missing"),
             headers={"WWW-Authenticate": "Bearer"},
         )
     platform = directory.authenticate(token)
@@ -48,7 +48,7 @@ def require_platform(request: Request, directory: PlatformDirectory) -> Platform
             401,
             "invalid_api_key",
             "this API key is unknown, expired, or its platform is disabled",
-            fields=[{"field": "Authorization", "message": "invalid"}],
+            ("Authorization", "invalid"),
             headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
         )
     return platform

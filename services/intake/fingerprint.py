@@ -20,11 +20,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pdqhash
-from PIL import Image, ImageOps
+
+from services.common.imaging import ImageRejected, fingerprint_image, pdq_of_pixels
 
 VIDEO_SUFFIXES = {".mp4", ".m4v", ".mov", ".webm", ".mkv", ".avi", ".3gp", ".mpg", ".mpeg"}
 CHUNK = 1 << 20
+MAX_IMAGE_PIXELS = 89_478_485  # Pillow's own decompression-bomb limit: a local file may be big
 
 
 class FingerprintError(Exception):
@@ -39,20 +40,12 @@ def file_md5(path: Path) -> str:
     return digest.hexdigest()
 
 
-def pdq_of_pixels(rgb: np.ndarray) -> tuple[str, int]:
-    bits, quality = pdqhash.compute(np.ascontiguousarray(rgb, dtype=np.uint8))
-    value = int("".join("1" if bit else "0" for bit in bits.tolist()), 2)
-    return f"{value:064x}", int(quality)
-
-
 def image_fingerprints(path: Path) -> dict[str, Any]:
     try:
-        with Image.open(path) as image:
-            rgb = np.asarray(ImageOps.exif_transpose(image).convert("RGB"), dtype=np.uint8)
-    except (OSError, ValueError, SyntaxError) as exc:
+        prints = fingerprint_image(path.read_bytes(), max_pixels=MAX_IMAGE_PIXELS)
+    except ImageRejected as exc:
         raise FingerprintError(f"{path.name}: not an image this tool can read ({exc})") from exc
-    pdq, quality = pdq_of_pixels(rgb)
-    return {"type": "image", "pdq": pdq, "quality": quality, "md5": file_md5(path)}
+    return {"type": "image", "pdq": prints.pdq, "quality": prints.quality, "md5": prints.md5}
 
 
 def _dimensions(path: Path) -> tuple[int, int]:

@@ -111,7 +111,7 @@ async def add_media(*, intake: Intake, case: CaseSnapshot, items: list[Media]) -
                 409,
                 "case_withdrawn",
                 "this case was withdrawn; open a new case instead",
-                fields=[{"field": "case_number", "message": "withdrawn"}],
+                ("case_number", "withdrawn"),
             ) from exc
         await publish(intake, added, updated)
         await store.put(updated)

@@ -20,6 +20,7 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable
+from functools import partial
 
 from confluent_kafka import OFFSET_BEGINNING, Message, TopicPartition
 
@@ -100,14 +101,11 @@ def status_worker(
     producer: EventProducer,
     metrics: IntakeMetrics,
 ) -> StatusWorker:
-    return StatusWorker(
-        writer,
-        lambda: status_loop(settings=settings, writer=writer, producer=producer, metrics=metrics),
-    )
+    """The status projector's worker; each (re)start makes a new consumer loop."""
+    return StatusWorker(writer, partial(status_loop, settings, writer, producer, metrics))
 
 
 def status_loop(
-    *,
     settings: IntakeSettings,
     writer: ReadModelWriter,
     producer: EventProducer,

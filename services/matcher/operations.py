@@ -19,10 +19,10 @@ from schemas.events import ActionReported, MatchFound
 from schemas.signals import PDQ_MIN_QUALITY, SignalType
 from schemas.topics import MATCHES, TopicSpec
 from services.common.http import ApiError
+from services.common.imaging import ImageFingerprints, ImageRejected, fingerprint_image
 from services.common.kafka import Publisher
 from services.matcher.adapters.events import match_events, publish_all
-from services.matcher.adapters.imaging import ImageFingerprints, ImageRejected, fingerprint_image
-from services.matcher.api.models import ImageMatchRead, Md5ResultRead, PdqResultRead, match_read
+from services.matcher.api.models import ImageMatchRead, MatchRead, Md5ResultRead, PdqResultRead
 from services.matcher.domain import Match, SharedIndex
 from services.matcher.lookup import Lookup, run_lookups
 from services.matcher.metrics import MatcherMetrics
@@ -82,9 +82,7 @@ async def fingerprint(
     except ImageRejected as exc:
         metrics.images.labels(exc.reason).inc()
         status = 413 if exc.reason == "image_too_large" else 422
-        raise ApiError(
-            status, exc.reason, str(exc), fields=[{"field": "body", "message": str(exc)}]
-        ) from None
+        raise ApiError(status, exc.reason, str(exc), ("body", str(exc))) from None
     metrics.image_seconds.observe(time.perf_counter() - started)
     return prints
 
@@ -113,7 +111,9 @@ async def match_image(
             value=prints.pdq,
             quality=prints.quality,
             skipped=skipped,
-            matches=[match_read(m) for m in pdq_matches],
+            matches=[MatchRead.model_validate(m) for m in pdq_matches],
         ),
-        md5=Md5ResultRead(value=prints.md5, matches=[match_read(m) for m in found[0]]),
+        md5=Md5ResultRead(
+            value=prints.md5, matches=[MatchRead.model_validate(m) for m in found[0]]
+        ),
     )

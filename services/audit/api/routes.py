@@ -57,18 +57,13 @@ def require_auditor(request: Request, settings: SettingsDep) -> None:
             401,
             "unauthorized",
             "reading entries needs the auditor key: Authorization: Bearer <token>",
-            fields=[{"field": "header.authorization", "message": "missing or wrong auditor key"}],
+            ("header.authorization", "missing or wrong auditor key"),
             headers={"WWW-Authenticate": 'Bearer realm="haven-audit"'},
         )
 
 
 def _out_of_range(param: str, message: str) -> ApiError:
-    return ApiError(
-        400,
-        "out_of_range",
-        f"{param}: {message}",
-        fields=[{"field": f"query.{param}", "message": message}],
-    )
+    return ApiError(400, "out_of_range", f"{param}: {message}", (f"query.{param}", message))
 
 
 @router.get("/checkpoint", response_class=PlainTextResponse)

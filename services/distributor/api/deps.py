@@ -33,7 +33,7 @@ def require_admin(request: Request, distributor: DistributorDep) -> Distributor:
             401,
             "unauthenticated",
             "this endpoint needs the admin token as 'Authorization: Bearer <token>'",
-            fields=[{"field": "Authorization", "message": "missing or wrong admin token"}],
+            ("Authorization", "missing or wrong admin token"),
             headers={"WWW-Authenticate": "Bearer"},
         )
     return distributor

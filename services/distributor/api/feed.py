@@ -39,13 +39,11 @@ def feed(
             400,
             "invalid_limit",
             f"limit {size} is above the maximum of {settings.feed_max_limit}",
-            fields=[{"field": "limit", "message": f"at most {settings.feed_max_limit}"}],
+            ("limit", f"at most {settings.feed_max_limit}"),
         )
     try:
         after = distributor.cursors.decode(platform.platform_id, cursor)
     except InvalidCursor as exc:
-        raise ApiError(
-            400, "invalid_cursor", str(exc), fields=[{"field": "cursor", "message": str(exc)}]
-        ) from exc
+        raise ApiError(400, "invalid_cursor", str(exc), ("cursor", str(exc))) from exc
     body = pull_page(distributor=distributor, platform=platform, after=after, limit=size)
     return Response(body, media_type="application/json")

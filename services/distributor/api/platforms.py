@@ -62,7 +62,7 @@ def _existing(d: Distributor, platform_id: str) -> PlatformSnapshot:
             404,
             "platform_not_found",
             f"{platform_id!r} is not a registered platform",
-            fields=[{"field": "platform_id", "message": "unknown"}],
+            ("platform_id", "unknown"),
         )
     return snapshot
 
@@ -75,19 +75,14 @@ def add_platform(body: PlatformCreate, d: AdminDep) -> PlatformCredentialsRead:
         try:
             check_webhook_url(body.webhook_url or "", allow_loopback_http=allow)
         except ValueError as exc:
-            raise ApiError(
-                422,
-                "validation_failed",
-                str(exc),
-                fields=[{"field": "webhook_url", "message": str(exc)}],
-            ) from exc
+            raise ApiError(422, "validation_failed", str(exc), ("webhook_url", str(exc))) from exc
     with d.registry_lock:
         if d.directory.get(body.id) is not None:
             raise ApiError(
                 409,
                 "platform_exists",
                 f"{body.id!r} is already registered",
-                fields=[{"field": "id", "message": "already registered"}],
+                ("id", "already registered"),
             )
         snapshot, key = new_platform(
             platform_id=body.id,
@@ -122,7 +117,7 @@ def get_platform(platform_id: str, request: Request, d: DistributorDep) -> Platf
                 403,
                 "forbidden",
                 "a platform key can only read its own platform",
-                fields=[{"field": "platform_id", "message": "not your platform"}],
+                ("platform_id", "not your platform"),
             )
     snapshot = _existing(d, platform_id)
     signals = frozenset(snapshot.signals)

@@ -68,16 +68,14 @@ async def _authorised(
     try:
         number = domain.normalise_case_number(case_number)
     except ValueError as exc:
-        raise ApiError(
-            404, "case_not_found", NOT_FOUND, fields=[{"field": "case_number", "message": str(exc)}]
-        ) from exc
+        raise ApiError(404, "case_not_found", NOT_FOUND, ("case_number", str(exc))) from exc
     scheme, _, secret = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         raise ApiError(
             401,
             "secret_required",
             "send the case secret as 'Authorization: Bearer <secret>'",
-            fields=[{"field": "Authorization", "message": "missing or not a Bearer secret"}],
+            ("Authorization", "missing or not a Bearer secret"),
             headers={"WWW-Authenticate": "Bearer"},
         )
     snapshot = await store.get(number)
@@ -86,7 +84,7 @@ async def _authorised(
             404,
             "case_not_found",
             NOT_FOUND,
-            fields=[{"field": "case_number", "message": "unknown case, or the secret is wrong"}],
+            ("case_number", "unknown case, or the secret is wrong"),
         )
     assert snapshot is not None
     return snapshot
@@ -142,7 +140,7 @@ async def _begin_idempotent(
             409,
             "idempotency_in_flight",
             "a request with this Idempotency-Key is still running; retry shortly",
-            fields=[{"field": "Idempotency-Key", "message": "in use by a running request"}],
+            ("Idempotency-Key", "in use by a running request"),
             headers={"Retry-After": "2"},
         ) from exc
     if replay is None:
@@ -152,7 +150,7 @@ async def _begin_idempotent(
             422,
             "idempotency_key_reused",
             "this Idempotency-Key was used for a different request",
-            fields=[{"field": "Idempotency-Key", "message": "reused with a different body"}],
+            ("Idempotency-Key", "reused with a different body"),
         )
     return JSONResponse(replay.body, status_code=replay.status)
 

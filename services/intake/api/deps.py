@@ -43,12 +43,7 @@ async def _limit(request: Request, kind: str, limit: int) -> None:
             429,
             "rate_limited",
             f"too many requests; try again in {retry_after} s",
-            fields=[
-                {
-                    "field": "client",
-                    "message": f"limit {limit} per {settings.rate_limit_window_s} s",
-                }
-            ],
+            ("client", f"limit {limit} per {settings.rate_limit_window_s} s"),
             headers={"Retry-After": str(retry_after)},
         )
 
@@ -79,9 +74,4 @@ async def spend_pow(request: Request, header: str | None) -> None:
         await get_pow(request).spend(header)
     except PowRejected as exc:
         get_intake(request).metrics.pow_rejected.labels(exc.reason.value).inc()
-        raise ApiError(
-            400,
-            exc.reason.value,
-            exc.message,
-            fields=[{"field": "X-Altcha", "message": exc.message}],
-        ) from exc
+        raise ApiError(400, exc.reason.value, exc.message, ("X-Altcha", exc.message)) from exc

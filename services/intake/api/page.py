@@ -105,7 +105,7 @@ def page_file(relative: str) -> FileResponse:
             404,
             "not_found",
             f"{relative!r} is not a file of the web page",
-            fields=[{"field": "path", "message": "no such file"}],
+            ("path", "no such file"),
         )
     return FileResponse(path, media_type=MEDIA_TYPES[suffix], headers=SECURITY_HEADERS)
 

@@ -38,7 +38,7 @@ async def report_action(
             404,
             "entry_not_found",
             f"{body.signal.value}:{body.value} is not on the hash list",
-            fields=[{"field": "value", "message": "not on the hash list"}],
+            ("value", "not on the hash list"),
         )
     event = action_event(
         platform.platform_id, body.signal, body.value, body.action, body.upload_ref

@@ -30,9 +30,8 @@ def _check_content_type(request: Request) -> None:
         raise ApiError(
             415,
             "unsupported_media_type",
-            f"{content_type or 'no content type'!r} is not an image; send the image bytes as "
-            "the body with Content-Type image/* (e.g. image/jpeg)",
-            fields=[{"field": "Content-Type", "message": "expected image/*"}],
+            f"{content_type or 'no content type'!r} is not an image; send the image bytes as the body with Content-Type image/* (e.g. image/jpeg)",
+            ("Content-Type", "expected image/*"),
         )
 
 
@@ -72,12 +71,10 @@ async def match_image(
             413,
             "image_too_large",
             f"image is {len(data)} bytes; at most {settings.max_image_bytes}",
-            fields=[{"field": "body", "message": f"at most {settings.max_image_bytes} bytes"}],
+            ("body", f"at most {settings.max_image_bytes} bytes"),
         )
     if not data:
-        raise ApiError(
-            422, "empty_image", "the body is empty", fields=[{"field": "body", "message": "empty"}]
-        )
+        raise ApiError(422, "empty_image", "the body is empty", ("body", "empty"))
     return await operations.match_image(
         matcher=matcher,
         data=data,

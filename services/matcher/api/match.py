@@ -17,12 +17,12 @@ from services.matcher import operations
 from services.matcher.api.deps import AUTH_RESPONSES, MatcherDep, PlatformDep
 from services.matcher.api.models import (
     MatchCreate,
+    MatchRead,
     MatchResultsRead,
     Md5Query,
     PdqQuery,
     QueryResultRead,
     VpdqQuery,
-    match_read,
 )
 from services.matcher.lookup import DEFAULT_PDQ_DISTANCE, Lookup
 
@@ -71,7 +71,9 @@ async def match(
     )
     return MatchResultsRead(
         results=[
-            QueryResultRead(index=i, upload_ref=ref, matches=[match_read(m) for m in matches])
+            QueryResultRead(
+                index=i, upload_ref=ref, matches=[MatchRead.model_validate(m) for m in matches]
+            )
             for i, (ref, matches) in enumerate(zip(refs, found, strict=True))
         ]
     )

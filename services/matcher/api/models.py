@@ -13,7 +13,6 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from schemas.events import ActionKind
 from schemas.signals import PDQ_MIN_QUALITY, Md5Hex, PdqHex, SignalType, VpdqFrame, signal_value
-from services.matcher.domain import Match
 from services.matcher.lookup import DEFAULT_PDQ_DISTANCE, MAX_PDQ_DISTANCE
 
 MAX_BATCH = 1000
@@ -59,23 +58,15 @@ class MatchCreate(BaseModel):
 
 
 class MatchRead(BaseModel):
+    """A matched entry (read from a ``domain.Match``)."""
+
+    model_config = ConfigDict(from_attributes=True)
     signal: SignalType
     value: str = Field(description="the banked entry's value (for vPDQ: its frame digest)")
     distance: int = Field(description="Hamming distance; vPDQ: closest frame pair; MD5: 0")
     sequence: int = Field(description="the hash-list sequence of the entry matched")
     query_match_percent: float | None = Field(None, description="vPDQ: query frames matched")
     target_match_percent: float | None = Field(None, description="vPDQ: banked frames matched")
-
-
-def match_read(m: Match) -> MatchRead:
-    return MatchRead(
-        signal=m.signal,
-        value=m.value,
-        distance=m.distance,
-        sequence=m.sequence,
-        query_match_percent=m.query_match_percent,
-        target_match_percent=m.target_match_percent,
-    )
 
 
 class QueryResultRead(BaseModel):

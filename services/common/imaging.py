@@ -1,4 +1,5 @@
-"""Server-side fingerprints of an image a platform sends: PDQ (Meta's C++ via ``pdqhash``) + MD5.
+"""Server-side fingerprints of an image: PDQ (Meta's C++ via ``pdqhash``) + MD5, for the
+matcher (an image a platform sends) and the ``haven hash`` CLI (a local file) alike.
 
 The image exists only as bytes in memory: it is decoded from a ``BytesIO`` and dropped when the
 function returns, never written to a file (no multipart parsing, which spools large parts to
@@ -65,6 +66,12 @@ def fingerprint_image(data: bytes, *, max_pixels: int) -> ImageFingerprints:
         raise ImageRejected("corrupt_image", f"the image could not be decoded: {exc}") from None
     if rgb.ndim != 3 or rgb.shape[0] == 0 or rgb.shape[1] == 0:
         raise ImageRejected("corrupt_image", "the image has no pixels")
-    bits, quality = pdqhash.compute(rgb)
+    pdq, quality = pdq_of_pixels(rgb)
+    return ImageFingerprints(md5, pdq, quality, width, height)
+
+
+def pdq_of_pixels(rgb: np.ndarray) -> tuple[str, int]:
+    """PDQ hex and quality of an ``(h, w, 3)`` RGB array (a decoded image or video frame)."""
+    bits, quality = pdqhash.compute(np.ascontiguousarray(rgb, dtype=np.uint8))
     value = int("".join("1" if bit else "0" for bit in bits.tolist()), 2)
-    return ImageFingerprints(md5, f"{value:064x}", int(quality), width, height)
+    return f"{value:064x}", int(quality)
