@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import json
 import os
+import secrets
 import random
 import statistics
 import subprocess
@@ -140,8 +141,8 @@ def main() -> None:
         "HAVEN_REDIS_URL": args.redis,
         "HAVEN_KAFKA_NAMESPACE": namespace,
         "HAVEN_DATA_DIR": str(data_dir),
-        "HAVEN_CLIENT_KEY_SEED": uuid.uuid4().hex,
-        "HAVEN_POW_HMAC_KEY": uuid.uuid4().hex,
+        "HAVEN_CLIENT_KEY_SEED": secrets.token_hex(32),
+        "HAVEN_POW_HMAC_KEY": secrets.token_hex(32),
         "HAVEN_INTAKE_POW_MAX_NUMBER": "1000",
         "HAVEN_INTAKE_RATE_LIMIT_WRITES_PER_MINUTE": "10000000",
         "HAVEN_INTAKE_RATE_LIMIT_READS_PER_MINUTE": "10000000",

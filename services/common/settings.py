@@ -1,12 +1,19 @@
 """Settings base for every service (pydantic-settings).
 
 Each service's settings class sets its own prefix (``HAVEN_INTAKE_`` …); any field may also be
-given with the shared ``HAVEN_`` prefix, which the service prefix overrides. Outside
-development a secret left at its placeholder is refused at start-up, never defaulted.
+given with the shared ``HAVEN_`` prefix, which the service prefix overrides.
+
+Fail closed: production is the default. Development behaviour (placeholder secrets accepted)
+needs ``HAVEN_ENV=development`` said out loud, as ``make up`` and ``deploy/local`` do. In any
+other environment every secret must be set, must not be the placeholder, and must carry
+enough entropy: at least ``MIN_SECRET_BYTES`` bytes, and not a short pattern repeated (the
+estimate is length × log2 of the distinct characters used, at least 128 bits). The error
+names the environment variable to set.
 """
 
 from __future__ import annotations
 
+import math
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, ClassVar
@@ -22,6 +29,25 @@ from pydantic_settings import (
 from schemas.topics import TopicSpec, qualified
 
 PLACEHOLDER_SECRET = "changethis"  # noqa: S105 - the value refused outside development
+MIN_SECRET_BYTES = 32
+MIN_SECRET_BITS = 128
+
+
+class InsecureSettings(RuntimeError):
+    """A secret is missing or weak outside development. Not a ``ValueError`` on purpose:
+    pydantic would wrap that in a ``ValidationError`` that prints (part of) the input, which
+    here is the secret itself."""
+
+
+def secret_problem(value: str) -> str | None:
+    """Why ``value`` is not a usable secret outside development, or None if it is."""
+    if value in ("", PLACEHOLDER_SECRET):
+        return "must be set"
+    if len(value.encode()) < MIN_SECRET_BYTES:
+        return f"is too short: at least {MIN_SECRET_BYTES} bytes, e.g. `openssl rand -hex 32`"
+    if len(value) * math.log2(max(2, len(set(value)))) < MIN_SECRET_BITS or len(set(value)) < 8:
+        return "has too little entropy (a short pattern repeated?): use `openssl rand -hex 32`"
+    return None
 
 
 class Environment(StrEnum):
@@ -36,7 +62,7 @@ class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HAVEN_", extra="ignore")
     service_name: ClassVar[str] = "haven"
 
-    env: Environment = Environment.DEVELOPMENT
+    env: Environment = Environment.PRODUCTION
     kafka_bootstrap: str = "127.0.0.1:19092"
     kafka_namespace: str = ""
     redis_url: str = "redis://127.0.0.1:16379/0"
@@ -59,18 +85,18 @@ class ServiceSettings(BaseSettings):
         return init_settings, env_settings, shared, file_secret_settings
 
     @model_validator(mode="after")
-    def _no_default_secrets(self) -> ServiceSettings:
+    def _no_weak_secrets(self) -> ServiceSettings:
         if self.env is Environment.DEVELOPMENT:
             return self
         for name, value in self:
-            if isinstance(value, SecretStr) and value.get_secret_value() in (
-                "",
-                PLACEHOLDER_SECRET,
-            ):
-                raise ValueError(
-                    f"{name} must be set (env {self.model_config.get('env_prefix')}"
-                    f"{name.upper()}) outside development"
-                )
+            if isinstance(value, SecretStr):
+                problem = secret_problem(value.get_secret_value())
+                if problem is not None:
+                    variable = f"{self.model_config.get('env_prefix')}{name.upper()}"
+                    raise InsecureSettings(
+                        f"{name} {problem} (set {variable}, or HAVEN_{name.upper()}; "
+                        f"HAVEN_ENV is {self.env.value!r}, and only 'development' relaxes this)"
+                    )
         return self
 
     def topic(self, spec: TopicSpec | str) -> str:

@@ -40,13 +40,16 @@ from tests.reliability.harness import Load, WebhookReceiver, read_all
 from tests.support.feed import pull_all
 from tests.support.infra import require_kafka, require_local_broker
 from tests.support.namespace import new_namespace
-from tests.support.services import SERVICE_NAMES, ServiceProcess, service_env
+from tests.support.services import SERVICE_NAMES, ServiceProcess, namespace_secrets, service_env
 from tests.support.wait import wait_until
 
 pytestmark = pytest.mark.reliability
 
 PLATFORM = "reliable-social"
-ADMIN = "Bearer test-admin-token-{namespace}"
+
+
+def admin_header(namespace: str) -> str:
+    return f"Bearer {namespace_secrets(namespace)['HAVEN_ADMIN_TOKEN']}"
 
 
 @dataclass
@@ -91,7 +94,7 @@ def rig(
             service.wait_ready(timeout=120)
         created = httpx.post(
             f"{services['distributor'].url}/v1/platforms",
-            headers={"Authorization": ADMIN.format(namespace=namespace)},
+            headers={"Authorization": admin_header(namespace)},
             json={
                 "id": PLATFORM,
                 "name": "Reliable Social",
@@ -195,7 +198,7 @@ def matched_md5s(rig: Rig, md5s: list[str]) -> set[str]:
 
 def audit_positions(rig: Rig) -> Counter[str]:
     """How many audit entries record each source message (``topic/partition/offset``)."""
-    headers = {"Authorization": f"Bearer test-auditor-token-{rig.namespace}"}
+    headers = {"Authorization": f"Bearer {namespace_secrets(rig.namespace)['HAVEN_AUDITOR_TOKEN']}"}
     url = f"{rig.url('audit')}/v1/audit/entries"
     first = httpx.get(url, params={"start": 0, "end": 1}, headers=headers, timeout=30)
     assert first.status_code == 200, first.text

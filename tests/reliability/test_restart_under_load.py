@@ -20,7 +20,7 @@ from tests.reliability.harness import Accepted, Load
 from tests.support import intake as intake_client
 from tests.support.feed import pull_all
 from tests.support.namespace import new_namespace
-from tests.support.services import ServiceProcess, service_env
+from tests.support.services import ServiceProcess, namespace_secrets, service_env
 from tests.support.wait import wait_until
 
 pytestmark = pytest.mark.reliability
@@ -68,7 +68,9 @@ def rig(
             service.wait_ready(timeout=120)
         created = httpx.post(
             f"{services['distributor'].url}/v1/platforms",
-            headers={"Authorization": f"Bearer test-admin-token-{namespace}"},
+            headers={
+                "Authorization": f"Bearer {namespace_secrets(namespace)['HAVEN_ADMIN_TOKEN']}"
+            },
             json={
                 "id": PLATFORM,
                 "name": "Restart Social",

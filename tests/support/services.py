@@ -6,6 +6,7 @@ their own data directory. ``kill()`` is SIGKILL (a crash); ``stop()`` is SIGTERM
 
 from __future__ import annotations
 
+import hashlib
 import os
 import signal
 import socket
@@ -103,11 +104,7 @@ def service_env(
             "HAVEN_REDIS_URL": redis,
             "HAVEN_KAFKA_NAMESPACE": namespace,
             "HAVEN_DATA_DIR": str(data_dir),
-            "HAVEN_ADMIN_TOKEN": "test-admin-token-" + namespace,
-            "HAVEN_AUDITOR_TOKEN": "test-auditor-token-" + namespace,
-            "HAVEN_CLIENT_KEY_SEED": "11" * 32,
-            "HAVEN_POW_HMAC_KEY": "22" * 32,
-            "HAVEN_WEBHOOK_KEY_SEED": "33" * 32,
+            **namespace_secrets(namespace),
             "HAVEN_LOG_LEVEL": "INFO",
             # Cheap proof-of-work and generous per-client limits (every test client is
             # 127.0.0.1); tests of the limits themselves pass their own low values.
@@ -119,6 +116,23 @@ def service_env(
     )
     env.update(extra or {})
     return env
+
+
+SECRET_NAMES = (
+    "HAVEN_ADMIN_TOKEN",
+    "HAVEN_AUDITOR_TOKEN",
+    "HAVEN_CLIENT_KEY_SEED",
+    "HAVEN_POW_HMAC_KEY",
+    "HAVEN_WEBHOOK_KEY_SEED",
+)
+
+
+def namespace_secrets(namespace: str) -> dict[str, str]:
+    """Strong secrets of one test namespace (the services refuse weak ones outside
+    development), derived from it so that a test can compute the one it needs."""
+    return {
+        name: hashlib.sha256(f"{namespace}:{name}".encode()).hexdigest() for name in SECRET_NAMES
+    }
 
 
 def audit_signing_key(data_dir: Path, namespace: str) -> Path:

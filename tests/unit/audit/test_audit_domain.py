@@ -19,6 +19,7 @@ from services.audit.log.entry import Entry
 from services.audit.log.keys import keygen
 from services.audit.settings import AuditSettings
 from services.audit.worker import load_log_signer
+from services.common.settings import InsecureSettings
 
 
 @pytest.mark.parametrize(
@@ -95,18 +96,21 @@ def test_checkpoint_event_ids_are_stable_per_origin_and_size() -> None:
     assert checkpoint_event_id("o", 5) != checkpoint_event_id("p", 5)
 
 
+STRONG = "9f2c41d07be85a36c1e4d2b7a0f96e58"  # 32 bytes, 16 distinct characters
+
+
 def test_signing_key_is_required_outside_development(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("HAVEN_AUDIT_SIGNING_KEY_FILE", raising=False)
     monkeypatch.delenv("HAVEN_SIGNING_KEY_FILE", raising=False)
     with pytest.raises(ValidationError, match="signing_key_file"):
-        AuditSettings(env="production", auditor_token="t" * 20)
-    settings = AuditSettings(env="production", auditor_token="t" * 20, signing_key_file=Path("/k"))
+        AuditSettings(env="production", auditor_token=STRONG)
+    settings = AuditSettings(env="production", auditor_token=STRONG, signing_key_file=Path("/k"))
     assert settings.resolved_signing_key_file == Path("/k")
     assert AuditSettings(env="development").signing_key_file is None
 
 
 def test_auditor_token_placeholder_is_refused_outside_development() -> None:
-    with pytest.raises(ValidationError, match="auditor_token"):
+    with pytest.raises(InsecureSettings, match="auditor_token must be set"):
         AuditSettings(env="production", signing_key_file=Path("/k"))
 
 
@@ -119,8 +123,12 @@ def test_development_generates_one_key_and_reuses_it(tmp_path: Path) -> None:
 
 def test_origin_must_be_the_key_name(tmp_path: Path) -> None:
     keygen(name="haven.example/audit", path=tmp_path / "k")
-    ok = AuditSettings(signing_key_file=tmp_path / "k", origin="haven.example/audit")
+    ok = AuditSettings(
+        env="development", signing_key_file=tmp_path / "k", origin="haven.example/audit"
+    )
     assert load_log_signer(ok).name == "haven.example/audit"
-    wrong = AuditSettings(signing_key_file=tmp_path / "k", origin="haven.other/audit")
+    wrong = AuditSettings(
+        env="development", signing_key_file=tmp_path / "k", origin="haven.other/audit"
+    )
     with pytest.raises(ValueError, match="origin"):
         load_log_signer(wrong)
