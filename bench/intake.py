@@ -19,8 +19,8 @@ import argparse
 import asyncio
 import json
 import os
-import secrets
 import random
+import secrets
 import statistics
 import subprocess
 import sys
