@@ -7,11 +7,11 @@ write+fdatasync per batch, so the gap shows what the Merkle log itself costs.
 
 Two rows measure the wired service path rather than the bare log: ``service path`` feeds
 Kafka-shaped messages (JSON bytes, coordinates) through the worker's ``entry_of`` and
-``AuditLog.append`` with positions, batch 1000, no broker; ``--kafka BOOTSTRAP`` adds
+``AuditLog.append`` with positions, batch 1000, no broker; ``--kafka`` adds
 ``kafka -> log``: the real ``AuditWorker`` catching up on N messages pre-produced to a
 fresh namespace on a real broker (consume, decode, append, fsync, checkpoints).
 
-Run: ``.venv/bin/python bench/audit.py [--quick] [--dir DIR] [--kafka 127.0.0.1:19092]``.
+Run: ``.venv/bin/python -m bench.audit [--quick] [--dir DIR] [--kafka]`` (the local broker).
 Prints a table, then a JSON summary (also written to bench/results/audit.json).
 """
 
@@ -119,18 +119,16 @@ def bench_service_path(
     return {"entries": done, "seconds": elapsed, "per_s": done / elapsed}
 
 
-def bench_kafka(bootstrap: str, directory: Path, total: int) -> dict[str, float]:
-    """The real AuditWorker catching up on ``total`` messages already on a real broker."""
-    from schemas.bootstrap import ensure_topics
-    from schemas.topics import all_topics
+def bench_kafka(directory: Path, total: int) -> dict[str, float]:
+    """The real AuditWorker catching up on ``total`` messages already on the local broker."""
+    from bench import _stack
     from services.audit.metrics import AuditMetrics
     from services.audit.settings import AuditSettings
     from services.audit.worker import AuditWorker
     from services.common.kafka import EventProducer
 
     namespace = f"bench{os.getpid()}{random.randrange(10**6)}"
-    ensure_topics(bootstrap, all_topics(), namespace=namespace)
-    producer = EventProducer(bootstrap)
+    producer = EventProducer(_stack.prepared(namespace))
     topic = f"{namespace}.haven.hashlist.v1"
     futures = [
         producer.produce(topic, f"pdq:{i}", json.dumps(make_entry(i).event).encode())
@@ -140,7 +138,7 @@ def bench_kafka(bootstrap: str, directory: Path, total: int) -> dict[str, float]
         future.result(timeout=120)
     keygen(name="bench.haven/audit", path=directory / "key")
     settings = AuditSettings(
-        kafka_bootstrap=bootstrap,
+        **_stack.service_settings("audit"),
         kafka_namespace=namespace,
         log_dir=directory / "log",
         signing_key_file=directory / "key",
@@ -206,7 +204,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller sizes (CI smoke run)")
     parser.add_argument("--dir", type=Path, help="where to write logs (default: a temp dir)")
-    parser.add_argument("--kafka", help="bootstrap of a real broker for the kafka -> log row")
+    parser.add_argument("--kafka", action="store_true", help="add the local broker -> log row")
     args = parser.parse_args()
     scale = 10 if args.quick else 1
     base = Path(tempfile.mkdtemp(prefix="audit-bench-", dir=args.dir))
@@ -228,7 +226,7 @@ def main() -> None:
         summary["service_path"] = wired
         rows.append(("service path batch=1000", f"{wired['per_s']:,.0f}/s", ""))
         if args.kafka:
-            through = bench_kafka(args.kafka, base, 100_000 // scale)
+            through = bench_kafka(base, 100_000 // scale)
             summary["kafka_to_log"] = through
             rows.append((f"kafka -> log {through['entries']:,}", f"{through['per_s']:,.0f}/s", ""))
 

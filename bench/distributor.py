@@ -40,11 +40,10 @@ from fastapi import FastAPI
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from schemas.bootstrap import ensure_topics  # noqa: E402
+from bench import _stack  # noqa: E402
 from schemas.events import Channel, PlatformSnapshot  # noqa: E402
 from schemas.platform_keys import PlatformDirectory, new_api_key  # noqa: E402
 from schemas.signals import SignalType  # noqa: E402
-from schemas.topics import DELIVERIES  # noqa: E402
 from services.common.kafka import EventProducer  # noqa: E402
 from services.distributor.adapters.fanout import FanOutWorker  # noqa: E402
 from services.distributor.api import feed  # noqa: E402
@@ -174,7 +173,6 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=1_000_000)
     parser.add_argument("--fanout-entries", type=int, default=100_000)
     parser.add_argument("--receivers", type=int, default=10)
-    parser.add_argument("--bootstrap", default="127.0.0.1:19092")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--quick", action="store_true", help="100k / 10k entries (smoke run)")
     args = parser.parse_args()
@@ -182,16 +180,16 @@ def main() -> None:
         args.entries, args.fanout_entries = 100_000, 10_000
 
     namespace = f"bench{uuid.uuid4().hex[:8]}"
-    ensure_topics(args.bootstrap, (DELIVERIES,), namespace=namespace)
+    admin = _stack.prepared(namespace)
     settings = DistributorSettings(
-        kafka_bootstrap=args.bootstrap,
+        **_stack.service_settings("distributor"),
         kafka_namespace=namespace,
         fanout_batch_size=500,
         fanout_idle_s=0.05,
         feed_max_limit=5000,
     )
     metrics = DistributorMetrics.create()
-    producer = EventProducer(args.bootstrap)
+    producer = EventProducer(admin)
     rows: list[dict[str, Any]] = []
     print_row(None)
 

@@ -41,9 +41,8 @@ from confluent_kafka import Consumer
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a script: deploy/ and tests/support are not installed
 
+from bench import _stack  # noqa: E402
 from deploy.local import stack as local_stack  # noqa: E402
-from schemas.bootstrap import ensure_topics  # noqa: E402
-from schemas.topics import all_topics  # noqa: E402
 from services.common.kafka import EventProducer  # noqa: E402
 from tests.reliability.harness import WebhookReceiver  # noqa: E402
 from tests.support import intake as intake_client  # noqa: E402
@@ -74,9 +73,9 @@ class Tracker:
 @contextmanager
 def running_stack(data_dir: Path) -> Iterator[dict[str, ServiceProcess]]:
     namespace = f"b{uuid.uuid4().hex[:10]}"
-    ensure_topics(local_stack.KAFKA_BOOTSTRAP, all_topics(), namespace=namespace)
+    admin = _stack.prepared(namespace)
     env = service_env(
-        kafka=local_stack.KAFKA_BOOTSTRAP,
+        kafka=admin,
         redis=local_stack.REDIS_URL,
         namespace=namespace,
         data_dir=data_dir,
@@ -206,11 +205,11 @@ def run_load(
 def kafka_floor(samples: int) -> dict[str, Any]:
     """A bare produce → consume round trip on the same broker (acks=all, read_committed)."""
     topic = f"b{uuid.uuid4().hex[:10]}.haven.submissions.v1"
-    ensure_topics(local_stack.KAFKA_BOOTSTRAP, all_topics(), namespace=topic.split(".")[0])
-    producer = EventProducer(local_stack.KAFKA_BOOTSTRAP)
+    admin = _stack.prepared(topic.split(".")[0])
+    producer = EventProducer(admin)
     consumer = Consumer(
-        {
-            "bootstrap.servers": local_stack.KAFKA_BOOTSTRAP,
+        admin.config()
+        | {
             "group.id": f"floor-{uuid.uuid4().hex}",
             "auto.offset.reset": "earliest",  # a fresh, empty topic: nothing is skipped
             "isolation.level": "read_committed",
@@ -244,7 +243,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16, help="clients at saturation")
     args = parser.parse_args()
     seconds = 8.0 if args.quick else 30.0
-    require_kafka(local_stack.KAFKA_BOOTSTRAP, timeout=10)  # `make infra` starts it
+    require_kafka(_stack.admin(), timeout=10)  # `make infra` starts it
     with tempfile.TemporaryDirectory() as tmp, running_stack(Path(tmp)) as services:
         receiver = WebhookReceiver()
         admin = services["distributor"].env["HAVEN_ADMIN_TOKEN"]

@@ -32,8 +32,8 @@ from pathlib import Path
 
 import httpx
 
-from schemas.bootstrap import ensure_topics
-from schemas.topics import all_topics
+from bench import _stack
+from deploy.local import stack as local_stack
 from services.intake.adapters.pow import solve
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -122,9 +122,6 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument(
-        "--kafka", default=os.environ.get("HAVEN_KAFKA_BOOTSTRAP", "127.0.0.1:19092")
-    )
-    parser.add_argument(
         "--redis", default=os.environ.get("HAVEN_REDIS_URL", "redis://127.0.0.1:16379/0")
     )
     parser.add_argument("--quick", action="store_true", help="3 s per row (smoke run)")
@@ -133,11 +130,11 @@ def main() -> None:
         args.seconds = 3.0
 
     namespace = f"bench{uuid.uuid4().hex[:8]}"
-    ensure_topics(args.kafka, all_topics(), namespace=namespace)
+    _stack.prepared(namespace)
     data_dir = Path(tempfile.mkdtemp(prefix="haven-bench-intake-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("HAVEN_")} | {
         "HAVEN_ENV": "test",
-        "HAVEN_KAFKA_BOOTSTRAP": args.kafka,
+        **local_stack.kafka_service_env(),
         "HAVEN_REDIS_URL": args.redis,
         "HAVEN_KAFKA_NAMESPACE": namespace,
         "HAVEN_DATA_DIR": str(data_dir),

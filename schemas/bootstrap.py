@@ -1,25 +1,61 @@
-"""Create every topic of the registry, idempotently: existing topics are left as they are.
+"""Bootstrap a deployment's broker, idempotently: principals, topics and ACLs.
 
-Run as ``python -m schemas.bootstrap`` (``make up`` does); reads ``HAVEN_KAFKA_BOOTSTRAP`` and
-``HAVEN_KAFKA_NAMESPACE``.
+Run as ``python -m schemas.bootstrap`` (``make up`` does) with the operator's ``admin``
+credential. It
+- creates or updates the SCRAM-SHA-512 credential of every service principal and of the
+  provisioner, from ``HAVEN_<SERVICE>_KAFKA_PASSWORD`` and
+  ``HAVEN_DISTRIBUTOR_PROVISIONER_PASSWORD`` (the broker keeps only salted hashes);
+- creates the topics that do not exist yet (existing ones are left as they are);
+- creates each principal's ACLs from ``schemas.security.ACCESS``.
+
+Reads ``HAVEN_KAFKA_BOOTSTRAP``, ``HAVEN_KAFKA_USERNAME``/``HAVEN_KAFKA_PASSWORD`` (the admin),
+``HAVEN_KAFKA_CA_FILE`` and ``HAVEN_KAFKA_NAMESPACE``.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient
+from confluent_kafka.admin._acl import AclBindingFilter, AclOperation, AclPermissionType
+from confluent_kafka.admin._resource import ResourcePatternType, ResourceType
+from confluent_kafka.admin._scram import (
+    ScramCredentialInfo,
+    ScramMechanism,
+    UserScramCredentialAlteration,
+    UserScramCredentialDeletion,
+    UserScramCredentialUpsertion,
+)
 from confluent_kafka.cimpl import NewTopic
 
+from schemas.security import (
+    PROVISIONER,
+    SERVICES,
+    Grant,
+    KafkaAccess,
+    acl_bindings,
+    grants_of,
+)
 from schemas.topics import TopicSpec, all_topics, qualified
+
+SCRAM_ITERATIONS = 8192
+
+
+def admin_client(kafka: KafkaAccess) -> AdminClient:
+    return AdminClient(kafka.config())
 
 
 def ensure_topics(
-    bootstrap: str, specs: tuple[TopicSpec, ...], *, namespace: str = "", timeout: float = 60.0
+    kafka: KafkaAccess,
+    specs: tuple[TopicSpec, ...],
+    *,
+    namespace: str = "",
+    timeout: float = 60.0,
 ) -> list[str]:
     """Create the topics that do not exist yet; returns the names created."""
-    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin = admin_client(kafka)
     existing = set(admin.list_topics(timeout=timeout).topics)
     wanted = [
         NewTopic(
@@ -44,11 +80,101 @@ def ensure_topics(
     return created
 
 
+def set_passwords(kafka: KafkaAccess, passwords: Mapping[str, str], timeout: float = 30) -> None:
+    """Create or replace the SCRAM credential of each user (the broker stores salted hashes)."""
+    if not passwords:
+        return
+    info = ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, SCRAM_ITERATIONS)
+    changes: list[UserScramCredentialAlteration] = [
+        UserScramCredentialUpsertion(user, info, password.encode())
+        for user, password in passwords.items()
+    ]
+    admin = admin_client(kafka)  # kept referenced until every future is done
+    for future in admin.alter_user_scram_credentials(changes).values():
+        future.result(timeout)
+
+
+def delete_user(kafka: KafkaAccess, user: str, timeout: float = 30) -> None:
+    """Remove a user's SCRAM credential (an unknown user is no error)."""
+    deletion: list[UserScramCredentialAlteration] = [
+        UserScramCredentialDeletion(user, ScramMechanism.SCRAM_SHA_512)
+    ]
+    admin = admin_client(kafka)
+    for future in admin.alter_user_scram_credentials(deletion).values():
+        try:
+            future.result(timeout)
+        except KafkaException as exc:
+            if exc.args[0].name() != "RESOURCE_NOT_FOUND":
+                raise
+
+
+def grant(
+    kafka: KafkaAccess,
+    principal: str,
+    grants: tuple[Grant, ...],
+    *,
+    namespace: str = "",
+    timeout: float = 30,
+) -> None:
+    """Create ``principal``'s ACLs (an ACL that exists already is no error)."""
+    bindings = acl_bindings(principal, grants, namespace)
+    admin = admin_client(kafka)
+    for future in admin.create_acls(bindings, request_timeout=timeout).values():
+        future.result(timeout)
+
+
+def revoke(kafka: KafkaAccess, principal: str, timeout: float = 30) -> None:
+    """Delete every ACL of ``principal``."""
+    # None matches any resource name and any host (the stubs type both as str).
+    match_all = AclBindingFilter(
+        ResourceType.ANY,
+        None,  # type: ignore[arg-type]
+        ResourcePatternType.ANY,
+        f"User:{principal}",
+        None,  # type: ignore[arg-type]
+        AclOperation.ANY,
+        AclPermissionType.ANY,
+    )
+    admin = admin_client(kafka)
+    for future in admin.delete_acls([match_all], request_timeout=timeout).values():
+        future.result(timeout)
+
+
+def bootstrap(
+    kafka: KafkaAccess, *, namespace: str = "", passwords: Mapping[str, str] | None = None
+) -> list[str]:
+    """Principals (when ``passwords`` are given), every topic, every service's ACLs."""
+    set_passwords(kafka, passwords or {})
+    created = ensure_topics(kafka, all_topics(), namespace=namespace)
+    for principal in (*SERVICES, PROVISIONER):
+        grant(kafka, principal, grants_of(principal), namespace=namespace)
+    return created
+
+
+def principal_passwords(environ: Mapping[str, str]) -> dict[str, str]:
+    """The service and provisioner passwords the environment holds."""
+    names = {f"HAVEN_{service.upper()}_KAFKA_PASSWORD": service for service in SERVICES}
+    names["HAVEN_DISTRIBUTOR_PROVISIONER_PASSWORD"] = PROVISIONER
+    return {user: environ[name] for name, user in names.items() if environ.get(name)}
+
+
+def env_access(environ: Mapping[str, str]) -> KafkaAccess:
+    return KafkaAccess(
+        environ.get("HAVEN_KAFKA_BOOTSTRAP", "127.0.0.1:19092"),
+        environ.get("HAVEN_KAFKA_USERNAME"),
+        environ.get("HAVEN_KAFKA_PASSWORD"),
+        environ.get("HAVEN_KAFKA_CA_FILE"),
+    )
+
+
 def main() -> None:
-    bootstrap = os.environ.get("HAVEN_KAFKA_BOOTSTRAP", "127.0.0.1:19092")
     namespace = os.environ.get("HAVEN_KAFKA_NAMESPACE", "")
-    created = ensure_topics(bootstrap, all_topics(), namespace=namespace)
-    print(f"[haven] topics: {len(created)} created, {len(all_topics()) - len(created)} existed")
+    passwords = principal_passwords(os.environ)
+    created = bootstrap(env_access(os.environ), namespace=namespace, passwords=passwords)
+    print(
+        f"[haven] principals: {len(passwords)} set; topics: {len(created)} created, "
+        f"{len(all_topics()) - len(created)} existed; ACLs of {len(SERVICES) + 1} principals"
+    )
 
 
 if __name__ == "__main__":

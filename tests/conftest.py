@@ -7,16 +7,17 @@ from collections.abc import Iterator
 
 import pytest
 
-from schemas.bootstrap import ensure_topics
-from schemas.topics import all_topics
+from schemas.bootstrap import bootstrap
+from schemas.security import KafkaAccess
 from tests.support import infra
 from tests.support.namespace import drop_namespace
 
 
 @pytest.fixture(scope="session")
-def kafka_bootstrap() -> Iterator[str]:
-    with infra.kafka() as bootstrap:
-        yield bootstrap
+def kafka_bootstrap() -> Iterator[KafkaAccess]:
+    """The broker, reached as the operator's ``admin`` principal."""
+    with infra.kafka() as admin:
+        yield admin
 
 
 @pytest.fixture(scope="session")
@@ -32,9 +33,9 @@ def namespace() -> str:
 
 
 @pytest.fixture(scope="session")
-def topics(kafka_bootstrap: str, redis_url: str, namespace: str) -> Iterator[str]:
-    """Every contract topic, created in this run's namespace (and dropped, with its Redis
-    keys, at the end of the run). Returns the namespace."""
-    ensure_topics(kafka_bootstrap, all_topics(), namespace=namespace)
+def topics(kafka_bootstrap: KafkaAccess, redis_url: str, namespace: str) -> Iterator[str]:
+    """Every contract topic and the services' ACLs on them, created in this run's namespace
+    (and dropped, with its Redis keys, at the end of the run). Returns the namespace."""
+    bootstrap(kafka_bootstrap, namespace=namespace)
     yield namespace
     drop_namespace(kafka_bootstrap, redis_url, namespace)

@@ -75,6 +75,7 @@ SYSTEM_PACKAGES = {
     "java": "openjdk-17-jre-headless",
     "mvn": "maven",
     "redis-server": "redis-server",
+    "openssl": "openssl",
 }
 # What the test suite needs beyond the stack: ffmpeg decodes the reference videos, Chromium
 # runs the browser tests (driven by Playwright, never a downloaded browser), Prometheus and
@@ -218,21 +219,83 @@ def kafka_libs() -> Path:
     return libs
 
 
+KAFKA_PRINCIPALS = ("intake", "distributor", "matcher", "audit")
+
+
+def tls_dir() -> Path:
+    return STATE / "kafka" / "tls"
+
+
+def ensure_tls() -> Path:
+    """A development CA and the broker's certificate (for 127.0.0.1 and localhost), made once
+    into ``.state/kafka/tls`` with openssl. Clients trust ``ca.crt``; production brings its own
+    CA and certificates."""
+    tls = tls_dir()
+    keystore = tls / "broker.p12"
+    if keystore.exists():
+        return tls
+    tls.mkdir(parents=True, exist_ok=True)
+    tls.chmod(0o700)
+    password = dev_secrets()["HAVEN_KAFKA_KEYSTORE_PASSWORD"]
+    log(f"making a development CA and broker certificate in {tls} (once)")
+    (tls / "san.ext").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+    steps = [
+        ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "3650",
+         "-keyout", "ca.key", "-out", "ca.crt", "-subj", "/CN=Haven development CA"],
+        ["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "broker.key",
+         "-out", "broker.csr", "-subj", "/CN=localhost"],
+        ["x509", "-req", "-in", "broker.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
+         "-CAcreateserial", "-days", "825", "-out", "broker.crt", "-extfile", "san.ext"],
+        ["pkcs12", "-export", "-in", "broker.crt", "-inkey", "broker.key", "-certfile", "ca.crt",
+         "-out", "broker.p12.tmp", "-passout", f"pass:{password}"],
+    ]  # fmt: skip
+    for step in steps:
+        subprocess.run(["openssl", *step], cwd=tls, check=True, capture_output=True)
+    (tls / "broker.p12.tmp").rename(keystore)
+    return tls
+
+
 def kafka_config() -> Path:
+    """The broker: SASL/SCRAM-SHA-512 over TLS for clients, the StandardAuthorizer with no
+    access unless an ACL grants it, and ``admin`` the only super user (``schemas.security``).
+    The controller listener (loopback) takes SASL/PLAIN over TLS with the admin credential,
+    since a KRaft controller cannot check SCRAM credentials it has not loaded yet."""
     data = STATE / "kafka" / "data"
     config = STATE / "kafka" / "server.properties"
     config.parent.mkdir(parents=True, exist_ok=True)
+    tls = ensure_tls()
+    secret = dev_secrets()
+    admin, keystore = secret["HAVEN_KAFKA_ADMIN_PASSWORD"], secret["HAVEN_KAFKA_KEYSTORE_PASSWORD"]
+    scram = "org.apache.kafka.common.security.scram.ScramLoginModule"
+    plain = "org.apache.kafka.common.security.plain.PlainLoginModule"
     config.write_text(
         "\n".join(
             [
                 "process.roles=broker,controller",
                 "node.id=1",
                 f"controller.quorum.voters=1@127.0.0.1:{CONTROLLER_PORT}",
-                f"listeners=PLAINTEXT://127.0.0.1:{KAFKA_PORT},CONTROLLER://127.0.0.1:{CONTROLLER_PORT}",
-                f"advertised.listeners=PLAINTEXT://127.0.0.1:{KAFKA_PORT}",
+                f"listeners=CLIENT://127.0.0.1:{KAFKA_PORT},CONTROLLER://127.0.0.1:{CONTROLLER_PORT}",
+                f"advertised.listeners=CLIENT://127.0.0.1:{KAFKA_PORT}",
                 "controller.listener.names=CONTROLLER",
-                "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-                "inter.broker.listener.name=PLAINTEXT",
+                "listener.security.protocol.map=CLIENT:SASL_SSL,CONTROLLER:SASL_SSL",
+                "inter.broker.listener.name=CLIENT",
+                "listener.name.client.sasl.enabled.mechanisms=SCRAM-SHA-512",
+                "listener.name.controller.sasl.enabled.mechanisms=PLAIN",
+                "sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512",
+                "sasl.mechanism.controller.protocol=PLAIN",
+                f"listener.name.client.scram-sha-512.sasl.jaas.config={scram} required "
+                f'username="admin" password="{admin}";',
+                f"listener.name.controller.plain.sasl.jaas.config={plain} required "
+                f'username="admin" password="{admin}" user_admin="{admin}";',
+                "ssl.keystore.type=PKCS12",
+                f"ssl.keystore.location={tls / 'broker.p12'}",
+                f"ssl.keystore.password={keystore}",
+                f"ssl.key.password={keystore}",
+                "ssl.truststore.type=PEM",
+                f"ssl.truststore.location={tls / 'ca.crt'}",
+                "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+                "allow.everyone.if.no.acl.found=false",
+                "super.users=User:admin",
                 f"log.dirs={data}",
                 "num.partitions=3",
                 "offsets.topic.replication.factor=1",
@@ -248,6 +311,7 @@ def kafka_config() -> Path:
             ]
         )
     )
+    config.chmod(0o600)
     (STATE / "kafka" / "log4j2.properties").write_text(
         "\n".join(
             [
@@ -274,6 +338,10 @@ def ensure_kafka() -> None:
     config = kafka_config()
     classpath = f"{libs}/*"
     data = STATE / "kafka" / "data"
+    secured = STATE / "kafka" / "secured"
+    if (data / "meta.properties").exists() and not secured.exists():
+        log(f"{data} was formatted for an unsecured broker: formatting it again")
+        shutil.rmtree(data)
     if not (data / "meta.properties").exists():
         log(f"formatting Kafka storage in {data} (once)")
         cluster_id = (
@@ -297,10 +365,14 @@ def ensure_kafka() -> None:
                 cluster_id,
                 "-c",
                 str(config),
+                # The super user's SCRAM credential, written into the metadata log at format.
+                "--add-scram",
+                f"SCRAM-SHA-512=[name=admin,password={dev_secrets()['HAVEN_KAFKA_ADMIN_PASSWORD']}]",
             ],
             check=True,
             stdout=subprocess.DEVNULL,
         )
+        secured.write_text("SASL_SSL + StandardAuthorizer\n")
     log(f"starting Kafka {KAFKA_VERSION} on {KAFKA_BOOTSTRAP}")
     log4j = STATE / "kafka" / "log4j2.properties"
     spawn(
@@ -324,11 +396,47 @@ def ensure_kafka() -> None:
 # --------------------------------------------------------------------------- redis
 
 
+# What intake's Redis user may run: reads, writes and scripts on its own keys, nothing that
+# lists, flushes or reconfigures the server.
+REDIS_INTAKE_RULES = (
+    "~*:intake:* resetchannels -@all +@read +@write +@scripting +@transaction +@connection"
+    " -@dangerous"
+)
+
+
+def redis_acl_file() -> Path:
+    """Redis ACL users: no anonymous ``default`` user; ``admin`` for the operator's tools and
+    the tests; ``intake`` limited to keys ``*:intake:*`` (production ``haven:intake:…``, a
+    test run ``<namespace>:intake:…``)."""
+    secret = dev_secrets()
+    path = STATE / "redis" / "users.acl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        "\n".join(
+            [
+                "user default off",
+                f"user admin on >{secret['HAVEN_REDIS_ADMIN_PASSWORD']} ~* &* +@all",
+                f"user intake on >{secret['HAVEN_INTAKE_REDIS_PASSWORD']} {REDIS_INTAKE_RULES}",
+                "",
+            ]
+        )
+    )
+    path.chmod(0o600)
+    return path
+
+
+def redis_admin_url() -> str:
+    """The local Redis as its ``admin`` user (for the operator's tools and the tests)."""
+    password = dev_secrets()["HAVEN_REDIS_ADMIN_PASSWORD"]
+    return f"redis://admin:{password}@127.0.0.1:{REDIS_PORT}/0"
+
+
 def ensure_redis() -> None:
     if running_pid("redis") is not None:
         return
     (STATE / "redis").mkdir(parents=True, exist_ok=True)
-    log(f"starting Redis on {REDIS_URL}")
+    acl = redis_acl_file()
+    log(f"starting Redis on {REDIS_URL} (ACL users only: {acl})")
     # Redis holds only what Kafka can rebuild, so no persistence: a restart starts empty.
     spawn(
         "redis",
@@ -344,6 +452,8 @@ def ensure_redis() -> None:
             "no",
             "--dir",
             str(STATE / "redis"),
+            "--aclfile",
+            str(acl),
         ],
     )
     wait_port(REDIS_PORT, timeout=30, what="Redis")
@@ -357,7 +467,18 @@ def dev_secrets() -> dict[str, str]:
     path = STATE / "secrets.json"
     stored: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
     tokens = ("HAVEN_ADMIN_TOKEN", "HAVEN_AUDITOR_TOKEN")
-    keys = ("HAVEN_CLIENT_KEY_SEED", "HAVEN_POW_HMAC_KEY", "HAVEN_WEBHOOK_KEY_SEED")
+    keys = (
+        "HAVEN_CLIENT_KEY_SEED",
+        "HAVEN_POW_HMAC_KEY",
+        "HAVEN_WEBHOOK_KEY_SEED",
+        "HAVEN_KAFKA_ADMIN_PASSWORD",
+        "HAVEN_KAFKA_KEYSTORE_PASSWORD",
+        "HAVEN_DISTRIBUTOR_PROVISIONER_PASSWORD",
+        *(f"HAVEN_{name.upper()}_KAFKA_PASSWORD" for name in KAFKA_PRINCIPALS),
+        "HAVEN_REDIS_ADMIN_PASSWORD",
+        "HAVEN_INTAKE_REDIS_PASSWORD",
+        "HAVEN_INTAKE_CASE_MAC_KEY",
+    )
     values = {name: stored.get(name) or secrets.token_urlsafe(24) for name in tokens}
     values.update({name: stored.get(name) or secrets.token_hex(32) for name in keys})
     if values == stored:
@@ -368,21 +489,65 @@ def dev_secrets() -> dict[str, str]:
     return values
 
 
+def kafka_admin_env() -> dict[str, str]:
+    """How the operator's tools (the bootstrap step, the tests) reach the broker as ``admin``."""
+    return {
+        "HAVEN_KAFKA_BOOTSTRAP": KAFKA_BOOTSTRAP,
+        "HAVEN_KAFKA_USERNAME": "admin",
+        "HAVEN_KAFKA_PASSWORD": dev_secrets()["HAVEN_KAFKA_ADMIN_PASSWORD"],
+        "HAVEN_KAFKA_CA_FILE": str(tls_dir() / "ca.crt"),
+    }
+
+
+def kafka_service_env() -> dict[str, str]:
+    """Each service's own Kafka password (``HAVEN_<SERVICE>_KAFKA_PASSWORD``, which only that
+    service reads) and the CA; never the admin credential."""
+    secret = dev_secrets()
+    env = {
+        "HAVEN_KAFKA_BOOTSTRAP": KAFKA_BOOTSTRAP,
+        "HAVEN_KAFKA_CA_FILE": str(tls_dir() / "ca.crt"),
+        "HAVEN_DISTRIBUTOR_PROVISIONER_PASSWORD": secret["HAVEN_DISTRIBUTOR_PROVISIONER_PASSWORD"],
+    }
+    for name in KAFKA_PRINCIPALS:
+        env[f"HAVEN_{name.upper()}_KAFKA_PASSWORD"] = secret[f"HAVEN_{name.upper()}_KAFKA_PASSWORD"]
+    return env
+
+
 def service_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    admin_only = (
+        "HAVEN_KAFKA_ADMIN_PASSWORD",
+        "HAVEN_KAFKA_KEYSTORE_PASSWORD",
+        "HAVEN_REDIS_ADMIN_PASSWORD",
+    )
     env = {
         **os.environ,
         "HAVEN_ENV": os.environ.get("HAVEN_ENV", "development"),
-        "HAVEN_KAFKA_BOOTSTRAP": os.environ.get("HAVEN_KAFKA_BOOTSTRAP", KAFKA_BOOTSTRAP),
         "HAVEN_REDIS_URL": os.environ.get("HAVEN_REDIS_URL", REDIS_URL),
         "HAVEN_DATA_DIR": str(STATE / "data"),
-        **dev_secrets(),
+        **{k: v for k, v in dev_secrets().items() if k not in admin_only},
+        **kafka_service_env(),
     }
     env.update(extra or {})
     return env
 
 
+def only_own_secrets(env: dict[str, str], service: str) -> dict[str, str]:
+    """``env`` without the Kafka passwords of the other services (and the provisioner's,
+    unless ``service`` is the distributor)."""
+    others = {
+        f"HAVEN_{name.upper()}_KAFKA_PASSWORD" for name in KAFKA_PRINCIPALS if name != service
+    }
+    if service != "distributor":
+        others.add("HAVEN_DISTRIBUTOR_PROVISIONER_PASSWORD")
+    if service != "intake":
+        others |= {"HAVEN_INTAKE_REDIS_PASSWORD", "HAVEN_INTAKE_CASE_MAC_KEY"}
+    return {k: v for k, v in env.items() if k not in others}
+
+
 def create_topics() -> None:
-    subprocess.run([str(PY), "-m", "schemas.bootstrap"], check=True, env=service_env(), cwd=ROOT)
+    """Principals, topics and ACLs (``python -m schemas.bootstrap``, as ``admin``)."""
+    env = {**service_env(), **kafka_admin_env()}
+    subprocess.run([str(PY), "-m", "schemas.bootstrap"], check=True, env=env, cwd=ROOT)
 
 
 def readyz(url: str) -> bool:
@@ -400,7 +565,7 @@ def ensure_services(timeout: float = 120.0) -> None:
             spawn(
                 spec.name,
                 [str(PY), "-m", f"services.{spec.name}", "--port", str(spec.port)],
-                env=service_env(),
+                env=only_own_secrets(service_env(), spec.name),
             )
     deadline = time.monotonic() + timeout
     pending = list(SERVICES)
@@ -444,8 +609,8 @@ def up() -> None:
     log("Haven is up:")
     for spec in SERVICES:
         log(f"  {spec.name:<12} {spec.url}   (docs {spec.url}/docs, metrics {spec.url}/metrics)")
-    log(f"  kafka        {KAFKA_BOOTSTRAP}")
-    log(f"  redis        {REDIS_URL}")
+    log(f"  kafka        {KAFKA_BOOTSTRAP} (SASL/SCRAM over TLS, CA {tls_dir() / 'ca.crt'})")
+    log(f"  redis        {REDIS_URL} (ACL users admin and intake; see .state/secrets.json)")
     log(f"  admin token and other development secrets: {STATE / 'secrets.json'}")
 
 

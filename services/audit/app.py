@@ -15,7 +15,7 @@ from services.common.kafka import EventProducer
 def create_app(settings: AuditSettings | None = None) -> FastAPI:
     settings = settings or AuditSettings()
     metrics = AuditMetrics.create()
-    producer = EventProducer(settings.kafka_bootstrap, on_delivered=metrics.common.produced_hook)
+    producer = EventProducer(settings.kafka, on_delivered=metrics.common.produced_hook)
     worker = AuditWorker(settings, metrics, producer)
     return service_app(
         title="Haven audit",

@@ -123,7 +123,7 @@ class AuditWorker:
         try:
             self._sign(force=True)
             self._source = source = KafkaSource(
-                bootstrap=settings.kafka_bootstrap,
+                kafka=settings.kafka,
                 group_id=settings.group("log"),
                 namespace=settings.kafka_namespace,
                 discovery_interval_s=settings.topic_discovery_interval_s,

@@ -38,6 +38,7 @@ from confluent_kafka import (
     TopicPartition,
 )
 
+from schemas.security import KafkaAccess
 from services.common.kafka import consumer_config
 
 Key = tuple[str, int]
@@ -69,12 +70,12 @@ class TopicReader(Protocol):
 
 @dataclass(frozen=True)
 class KafkaTopicReader:
-    """``TopicReader`` over the broker at ``bootstrap`` (``read_committed``)."""
+    """``TopicReader`` over the broker, as the principal of ``kafka`` (``read_committed``)."""
 
-    bootstrap: str
+    kafka: KafkaAccess
 
     def read_to_end(self, topic: str, handle: Callable[[Record], None]) -> int:
-        return read_to_end(self.bootstrap, topic, handle)
+        return read_to_end(self.kafka, topic, handle)
 
 
 def is_end_of_partition(msg: Message) -> bool:
@@ -208,7 +209,7 @@ class CatchUp:
 
 
 def read_to_end(
-    bootstrap: str,
+    kafka: KafkaAccess,
     topics: str | Iterable[str],
     handle: Callable[[Message], None],
     *,
@@ -221,7 +222,9 @@ def read_to_end(
     order; returns how many were handled. ``timeout`` bounds the whole read (``TimeoutError``).
     """
     names = [topics] if isinstance(topics, str) else list(topics)
-    config = consumer_config(bootstrap, "haven.read-to-end", **{"enable.auto.commit": False})
+    # Partitions are assigned, never subscribed, and no offset is committed: the group id is
+    # never used on the broker, so the principal needs no group ACL for it.
+    config = consumer_config(kafka, "haven.read-to-end", **{"enable.auto.commit": False})
     config.update(overrides or {})
     consumer = Consumer(config)
     deadline = None if timeout is None else time.monotonic() + timeout

@@ -26,6 +26,7 @@ from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
 from pydantic import ValidationError
 
 from schemas.events import DeadLettered
+from schemas.security import KafkaAccess
 from services.common.catch_up import CatchUp
 from services.common.kafka import DeliveryFailed, EventProducer, Headers, consumer_config
 
@@ -117,7 +118,7 @@ class ConsumerLoop:
     def __init__(
         self,
         *,
-        bootstrap: str,
+        kafka: KafkaAccess,
         group_id: str,
         topics: list[str],
         handler: Handler,
@@ -140,7 +141,7 @@ class ConsumerLoop:
         self._backoff = retry_backoff_s
         self._transient = TRANSIENT_ERRORS + transient_errors
         self._hooks = hooks or ConsumerHooks()
-        self._consumer = Consumer(consumer_config(bootstrap, group_id, **(overrides or {})))
+        self._consumer = Consumer(consumer_config(kafka, group_id, **(overrides or {})))
         self._stopping = threading.Event()
         self._catch_up = CatchUp()
         self._last_lag_check = 0.0

@@ -25,6 +25,8 @@ from typing import Any, Protocol
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 from pydantic import BaseModel
 
+from schemas.security import KafkaAccess
+
 log = logging.getLogger(__name__)
 
 DeliveryHook = Callable[[str], None]
@@ -105,9 +107,8 @@ def encode(event: BaseModel) -> bytes:
     return event.model_dump_json().encode()
 
 
-def producer_config(bootstrap: str, **overrides: Any) -> dict[str, Any]:
-    config: dict[str, Any] = {
-        "bootstrap.servers": bootstrap,
+def producer_config(kafka: KafkaAccess, **overrides: Any) -> dict[str, Any]:
+    config: dict[str, Any] = kafka.config() | {
         "enable.idempotence": True,
         "acks": "all",
         "linger.ms": 2,
@@ -119,9 +120,8 @@ def producer_config(bootstrap: str, **overrides: Any) -> dict[str, Any]:
     return config
 
 
-def consumer_config(bootstrap: str, group_id: str, **overrides: Any) -> dict[str, Any]:
-    config: dict[str, Any] = {
-        "bootstrap.servers": bootstrap,
+def consumer_config(kafka: KafkaAccess, group_id: str, **overrides: Any) -> dict[str, Any]:
+    config: dict[str, Any] = kafka.config() | {
         "group.id": group_id,
         "enable.auto.commit": True,
         "enable.auto.offset.store": False,
@@ -142,9 +142,9 @@ class EventProducer(Publisher):
     """A thread-safe producer whose sends complete when the broker has acknowledged them."""
 
     def __init__(
-        self, bootstrap: str, *, on_delivered: DeliveryHook | None = None, **overrides: Any
+        self, kafka: KafkaAccess, *, on_delivered: DeliveryHook | None = None, **overrides: Any
     ) -> None:
-        self._config = producer_config(bootstrap, **overrides)
+        self._config = producer_config(kafka, **overrides)
         self._config["error_cb"] = self._on_error
         self._producer = Producer(self._config)
         self._retired: list[tuple[Producer, float]] = []

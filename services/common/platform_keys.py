@@ -66,7 +66,7 @@ class PlatformDirectoryWorker:
     ) -> None:
         self.directory = directory or PlatformDirectory()
         self.loop = ConsumerLoop(
-            bootstrap=settings.kafka_bootstrap,
+            kafka=settings.kafka,
             group_id=settings.group(f"platforms.{uuid.uuid4().hex[:12]}"),
             topics=[settings.topic(PLATFORMS)],
             handler=self._apply,

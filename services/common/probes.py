@@ -7,12 +7,14 @@ import time
 
 from confluent_kafka.admin import AdminClient
 
+from schemas.security import KafkaAccess
+
 
 class KafkaProbe:
     """Is the broker answering metadata requests? Re-checked at most every ``ttl`` seconds."""
 
-    def __init__(self, bootstrap: str, *, ttl: float = 2.0) -> None:
-        self._admin = AdminClient({"bootstrap.servers": bootstrap})
+    def __init__(self, kafka: KafkaAccess, *, ttl: float = 2.0) -> None:
+        self._admin = AdminClient(kafka.config())
         self._ttl = ttl
         self._checked = 0.0
         self._ok = False

@@ -26,6 +26,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from schemas.security import KafkaAccess
 from schemas.topics import TopicSpec, qualified
 
 PLACEHOLDER_SECRET = "changethis"  # noqa: S105 - the value refused outside development
@@ -64,6 +65,11 @@ class ServiceSettings(BaseSettings):
 
     env: Environment = Environment.PRODUCTION
     kafka_bootstrap: str = "127.0.0.1:19092"
+    # This service's principal on the broker (SASL/SCRAM-SHA-512 over TLS, schemas.security):
+    # the username defaults to the service's name; the CA is the one that signed the broker.
+    kafka_username: str = ""
+    kafka_password: SecretStr = SecretStr(PLACEHOLDER_SECRET)
+    kafka_ca_file: Path | None = None
     kafka_namespace: str = ""
     redis_url: str = "redis://127.0.0.1:16379/0"
     data_dir: Path = Path(".state/data")
@@ -98,6 +104,16 @@ class ServiceSettings(BaseSettings):
                         f"HAVEN_ENV is {self.env.value!r}, and only 'development' relaxes this)"
                     )
         return self
+
+    @property
+    def kafka(self) -> KafkaAccess:
+        """How this service reaches the broker, as its own principal."""
+        return KafkaAccess(
+            self.kafka_bootstrap,
+            self.kafka_username or self.service_name,
+            self.kafka_password.get_secret_value(),
+            str(self.kafka_ca_file) if self.kafka_ca_file else None,
+        )
 
     def topic(self, spec: TopicSpec | str) -> str:
         """A contract topic's name within this deployment's namespace (``schemas.topics``'

@@ -27,7 +27,7 @@ from services.distributor.worker import RegistryWorker
 def create_app(settings: DistributorSettings | None = None) -> FastAPI:
     settings = settings or DistributorSettings()
     metrics = DistributorMetrics.create()
-    producer = EventProducer(settings.kafka_bootstrap, on_delivered=metrics.common.produced_hook)
+    producer = EventProducer(settings.kafka, on_delivered=metrics.common.produced_hook)
     directory_worker = PlatformDirectoryWorker(
         settings, producer, hooks=metrics.common.consumer_hooks()
     )

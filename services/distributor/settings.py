@@ -1,8 +1,9 @@
 """Distributor settings (env prefix ``HAVEN_DISTRIBUTOR_``, falling back to ``HAVEN_``).
 
-``admin_token`` guards the platform registry; ``webhook_key_seed`` is the only secret webhook
-signing secrets are derived from (they are never stored). Both are refused at start-up when
-left at the placeholder outside development. The webhook retry budget is configurable so a
+``admin_token`` guards the platform registry; ``provisioner_password`` is the credential of
+the Kafka principal that gives platforms their own Kafka credentials; ``webhook_key_seed`` is
+the only secret webhook signing secrets are derived from (they are never stored). All are
+refused at start-up when weak or left at the placeholder outside development. The webhook retry budget is configurable so a
 test can make "the last attempt" come quickly.
 """
 
@@ -11,10 +12,13 @@ from typing import ClassVar
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
+from schemas.security import PROVISIONER, KafkaAccess
 from services.common.settings import PLACEHOLDER_SECRET, ServiceSettings
 
 
 class DistributorSettings(ServiceSettings):
+    """See the module docstring."""
+
     model_config = SettingsConfigDict(env_prefix="HAVEN_DISTRIBUTOR_", extra="ignore")
     service_name: ClassVar[str] = "distributor"
 
@@ -22,6 +26,9 @@ class DistributorSettings(ServiceSettings):
 
     admin_token: SecretStr = SecretStr(PLACEHOLDER_SECRET)
     webhook_key_seed: SecretStr = SecretStr(PLACEHOLDER_SECRET)
+    # The provisioner principal (schemas.security): gives a platform that uses the Kafka
+    # channel its SCRAM credential and ACLs. Only the admin API uses it.
+    provisioner_password: SecretStr = SecretStr(PLACEHOLDER_SECRET)
     key_grace_period_s: int = Field(default=7 * 24 * 3600, ge=0)
 
     feed_default_limit: int = Field(default=1000, ge=1)
@@ -35,3 +42,7 @@ class DistributorSettings(ServiceSettings):
     webhook_max_attempts: int = Field(default=8, ge=1)
     webhook_backoff_base_s: float = Field(default=0.5, ge=0)
     webhook_backoff_max_s: float = Field(default=60.0, ge=0)
+
+    @property
+    def provisioner(self) -> KafkaAccess:
+        return self.kafka.as_user(PROVISIONER, self.provisioner_password.get_secret_value())

@@ -72,18 +72,18 @@ class RegistryWorker(SessionWorker):
         s = self.settings
         producer = Producer(
             producer_config(
-                s.kafka_bootstrap,
+                s.kafka,
                 **{"transactional.id": s.group("registry") + ".tx", "linger.ms": 5},
             )
         )
         producer.init_transactions(30)
         registry = HashRegistry()
-        loaded = read_hash_list(KafkaTopicReader(s.kafka_bootstrap), s.topic(HASHLIST), registry)
+        loaded = read_hash_list(KafkaTopicReader(s.kafka), s.topic(HASHLIST), registry)
         self.registry = registry
         self.metrics.hash_list_size.set(len(registry.entries))
         log.info("hash list rebuilt", extra={"entries": loaded, "sequence": registry.sequence})
         consumer = Consumer(
-            consumer_config(s.kafka_bootstrap, s.group("registry"), **{"enable.auto.commit": False})
+            consumer_config(s.kafka, s.group("registry"), **{"enable.auto.commit": False})
         )
         catch_up = CatchUp()
         consumer.subscribe(

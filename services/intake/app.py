@@ -25,9 +25,14 @@ log = logging.getLogger(__name__)
 def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
     metrics = IntakeMetrics.create()
-    producer = EventProducer(settings.kafka_bootstrap, on_delivered=metrics.common.produced_hook)
-    redis = async_client(settings.redis_url)
+    producer = EventProducer(settings.kafka, on_delivered=metrics.common.produced_hook)
+    login = {
+        "username": settings.redis_username,
+        "password": settings.redis_password.get_secret_value(),
+    }
+    redis = async_client(settings.redis_url, **login)
     prefix = settings.redis_key()
+    mac_key = settings.case_mac_key.get_secret_value().encode()
     app = service_app(
         title="Haven intake",
         settings=settings,
@@ -36,16 +41,23 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         workers={
             "status": status_worker(
                 settings=settings,
-                writer=ReadModelWriter(sync_client(settings.redis_url), prefix),
+                writer=ReadModelWriter(
+                    sync_client(settings.redis_url, **login), prefix, mac_key=mac_key
+                ),
                 producer=producer,
                 metrics=metrics,
             )
         },
-        checks={"kafka": KafkaProbe(settings.kafka_bootstrap).reachable},
+        checks={"kafka": KafkaProbe(settings.kafka).reachable},
         routers=[challenge.router, cases.router, page.router],
         unavailable=(CaseLocked,),
         state={
-            "intake": Intake(settings, producer, CaseStore(redis, prefix), metrics),
+            "intake": Intake(
+                settings,
+                producer,
+                CaseStore(redis, prefix, mac_key=mac_key, on_forged=metrics.forged_snapshots.inc),
+                metrics,
+            ),
             "redis": redis,
             "pow": ProofOfWork(
                 hmac_key=settings.pow_hmac_key.get_secret_value(),

@@ -23,6 +23,7 @@ class IntakeMetrics:
     rate_limited: Counter
     idempotent_replays: Counter
     projected: Counter
+    forged_snapshots: Counter
 
     @classmethod
     def create(cls) -> IntakeMetrics:
@@ -50,6 +51,10 @@ class IntakeMetrics:
             idempotent_replays=declare.counter(
                 "haven_intake_idempotent_replays_total",
                 "Creates answered from an earlier request with the same Idempotency-Key",
+            ),
+            forged_snapshots=declare.counter(
+                "haven_intake_forged_snapshots_total",
+                "Case snapshots in Redis whose MAC did not verify (treated as unknown cases)",
             ),
             projected=declare.counter(
                 "haven_intake_status_events_projected_total",

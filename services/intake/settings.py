@@ -1,6 +1,7 @@
 """Intake settings (env prefix ``HAVEN_INTAKE_``, falling back to ``HAVEN_``).
 
-Secrets (``pow_hmac_key``, ``client_key_seed``) have no usable default outside development:
+Secrets (``pow_hmac_key``, ``client_key_seed``, ``case_mac_key``, ``redis_password``,
+``kafka_password``) have no usable default outside development:
 the settings base refuses the placeholder. Rate limits are per client per minute; the client is
 the TCP peer unless ``trust_forwarded_for`` is set, which is right only behind exactly one
 reverse proxy that appends the real peer to ``X-Forwarded-For`` (otherwise a client could pick
@@ -36,4 +37,9 @@ class IntakeSettings(ServiceSettings):
     rate_limit_window_s: int = 60
 
     idempotency_ttl_s: int = 24 * 3600
+    # Redis: this service's own ACL user (keys ``*:intake:*`` only), and the key of the MAC
+    # that every stored case snapshot carries (adapters.store); Redis never holds the key.
+    redis_username: str = "intake"
+    redis_password: SecretStr = SecretStr(PLACEHOLDER_SECRET)
+    case_mac_key: SecretStr = SecretStr(PLACEHOLDER_SECRET)
     case_lock_timeout_s: float = 10.0

@@ -121,7 +121,7 @@ def status_loop(
 
     hooks.consumed = consumed
     return ConsumerLoop(
-        bootstrap=settings.kafka_bootstrap,
+        kafka=settings.kafka,
         group_id=settings.group("status"),
         topics=[settings.topic(spec) for spec in STATUS_TOPICS],
         handler=projector.handle,

@@ -22,7 +22,7 @@ from services.matcher.worker import IndexWorker
 def create_app(settings: MatcherSettings | None = None) -> FastAPI:
     settings = settings or MatcherSettings()
     metrics = MatcherMetrics.create()
-    producer = EventProducer(settings.kafka_bootstrap, on_delivered=metrics.common.produced_hook)
+    producer = EventProducer(settings.kafka, on_delivered=metrics.common.produced_hook)
     index_worker = IndexWorker(settings, metrics, producer)
     platforms = PlatformDirectoryWorker(settings, producer, metrics.common.consumer_hooks())
     return service_app(

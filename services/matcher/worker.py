@@ -53,7 +53,7 @@ class IndexWorker:
             lambda signal: self.index.view.count(signal), lambda: self.index.view.last_sequence
         )
         self.loop = ConsumerLoop(
-            bootstrap=settings.kafka_bootstrap,
+            kafka=settings.kafka,
             group_id=settings.group(f"index.{uuid.uuid4().hex[:12]}"),
             topics=[self.topic],
             handler=self._apply,
@@ -86,7 +86,7 @@ class IndexWorker:
         """The hash list's end offsets; retried while the broker is away or electing leaders
         (right after a broker restart), since a snapshot can only be checked against them."""
         while True:
-            probe = Consumer(consumer_config(self.settings.kafka_bootstrap, "probe"))
+            probe = Consumer(consumer_config(self.settings.kafka, "probe"))
             try:
                 marks = watermarks(probe, topic_partitions(probe, self.topic))
                 return {partition: high for (_, partition), (_, high) in marks.items()}

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, Request, sync_playwright
 
+from schemas.security import KafkaAccess
 from tests.support.infra import require_tool
 from tests.support.services import ROOT, ServiceProcess, service_env
 
@@ -58,7 +59,10 @@ class RecordedPage:
 
 @pytest.fixture(scope="session")
 def intake(
-    kafka_bootstrap: str, redis_url: str, topics: str, tmp_path_factory: pytest.TempPathFactory
+    kafka_bootstrap: KafkaAccess,
+    redis_url: str,
+    topics: str,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[ServiceProcess]:
     """The intake service as a real process against the real Kafka and Redis."""
     data_dir = tmp_path_factory.mktemp("intake-browser")

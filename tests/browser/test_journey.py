@@ -25,6 +25,7 @@ from schemas.events import (
     DeliveryRecorded,
     MatchFound,
 )
+from schemas.security import KafkaAccess
 from schemas.signals import SignalType
 from schemas.topics import qualified
 from services.common.kafka import EventProducer
@@ -47,7 +48,7 @@ CASE_NUMBER = re.compile(r"^HVN-[0-9A-Z]{5}-[0-9A-Z]{5}$")
 
 
 @pytest.fixture(scope="module")
-def producer(kafka_bootstrap: str) -> Iterator[EventProducer]:
+def producer(kafka_bootstrap: KafkaAccess) -> Iterator[EventProducer]:
     producer = EventProducer(kafka_bootstrap)
     try:
         yield producer

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from schemas.security import KafkaAccess
 from tests.support import intake
 from tests.support.namespace import new_namespace
 from tests.support.services import SERVICE_NAMES, ServiceProcess, service_env
@@ -45,7 +46,7 @@ class Stack:
 @pytest.fixture(scope="module")
 def stack(
     request: pytest.FixtureRequest,
-    kafka_bootstrap: str,
+    kafka_bootstrap: KafkaAccess,
     redis_url: str,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Stack]:

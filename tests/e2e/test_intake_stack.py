@@ -15,6 +15,7 @@ import redis
 from confluent_kafka import Message
 from confluent_kafka.admin import AdminClient
 
+from schemas.security import KafkaAccess
 from services.common.catch_up import read_to_end
 from tests.e2e.conftest import Stack
 from tests.support import intake
@@ -74,11 +75,11 @@ def as_bytes(value: object) -> bytes:
     return b"" if value is None else str(value).encode()
 
 
-def kafka_bytes(bootstrap: str, namespace: str) -> bytes:
+def kafka_bytes(bootstrap: KafkaAccess, namespace: str) -> bytes:
     """Keys, values and headers of every message on every topic of the namespace."""
     names = [
         name
-        for name in AdminClient({"bootstrap.servers": bootstrap}).list_topics(timeout=10).topics
+        for name in AdminClient(bootstrap.config()).list_topics(timeout=10).topics
         if name.startswith(namespace + ".")
     ]
     chunks: list[bytes] = []
@@ -116,7 +117,7 @@ def redis_bytes(url: str) -> bytes:
 
 
 def test_no_address_user_agent_or_cookie_is_kept_anywhere(
-    stack: Stack, kafka_bootstrap: str, redis_url: str
+    stack: Stack, kafka_bootstrap: KafkaAccess, redis_url: str
 ) -> None:
     marker = uuid.uuid4().hex[:12]
     user_agent = f"AnonProbe/{marker} (Mobile; frightened teenager)"

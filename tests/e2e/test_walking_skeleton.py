@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from deploy.local import stack as local_stack
+from schemas.security import KafkaAccess
 from services.audit.adapters.client import AuditClient
 from services.audit.log.keys import load_signer
 from tests.e2e.conftest import Stack
@@ -203,7 +204,9 @@ def test_malformed_json_gets_422(stack: Stack) -> None:
     assert response.json()["error"] == "validation_failed"
 
 
-def test_case_survives_a_restart_of_broker_and_services(stack: Stack, kafka_bootstrap: str) -> None:
+def test_case_survives_a_restart_of_broker_and_services(
+    stack: Stack, kafka_bootstrap: KafkaAccess
+) -> None:
     require_local_broker(kafka_bootstrap, "restarting the broker")
     pdq, md5 = reference_image()
     open_case(stack.url("intake"), pdq, md5)

@@ -8,23 +8,26 @@ from collections.abc import Iterator
 import pytest
 from confluent_kafka import Consumer, Message
 
+from schemas.security import KafkaAccess
 from services.common.kafka import EventProducer
 
 
 @pytest.fixture
-def producer(kafka_bootstrap: str) -> Iterator[EventProducer]:
+def producer(kafka_bootstrap: KafkaAccess) -> Iterator[EventProducer]:
     producer = EventProducer(kafka_bootstrap)
     yield producer
     producer.close()
 
 
-def read_topic(bootstrap: str, topic: str, *, expect: int, timeout: float = 30.0) -> list[Message]:
+def read_topic(
+    bootstrap: KafkaAccess, topic: str, *, expect: int, timeout: float = 30.0
+) -> list[Message]:
     """Read ``topic`` from the beginning until ``expect`` messages arrived or the deadline."""
     import time
 
     consumer = Consumer(
-        {
-            "bootstrap.servers": bootstrap,
+        bootstrap.config()
+        | {
             "group.id": f"reader-{uuid.uuid4().hex}",
             "auto.offset.reset": "earliest",
             "enable.auto.commit": False,

@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from schemas.security import KafkaAccess
 from services.audit.log.entry import Entry
 from services.audit.log.keys import load_signer
 from services.audit.log.note import Signer
@@ -59,7 +60,7 @@ class AuditRun:
 
 @pytest.fixture
 def audit_run(
-    request: pytest.FixtureRequest, kafka_bootstrap: str, redis_url: str, tmp_path: Path
+    request: pytest.FixtureRequest, kafka_bootstrap: KafkaAccess, redis_url: str, tmp_path: Path
 ) -> Iterator[AuditRun]:
     namespace = new_namespace(request, "c")
     env = service_env(

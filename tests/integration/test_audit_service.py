@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from schemas.events import ActionKind, ActionReported, CheckpointSigned, DeadLettered, MatchFound
+from schemas.security import KafkaAccess
 from services.audit.adapters.client import AuditClient
 from services.audit.log.checkpoint import open_checkpoint
 from services.audit.log.keys import load_signer
@@ -58,7 +59,7 @@ class Audit:
 @pytest.fixture(scope="module")
 def audit(
     request: pytest.FixtureRequest,
-    kafka_bootstrap: str,
+    kafka_bootstrap: KafkaAccess,
     redis_url: str,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Audit]:
@@ -130,7 +131,7 @@ def test_every_haven_topic_message_gets_exactly_one_entry_but_dlq_payloads_none(
 
 
 def test_checkpoints_are_signed_published_and_proofs_verify_client_side(
-    audit: Audit, producer: EventProducer, kafka_bootstrap: str
+    audit: Audit, producer: EventProducer, kafka_bootstrap: KafkaAccess
 ) -> None:
     for i in range(5):
         producer.send(audit.topic("haven.deliveries.v1"), "p1", b'{"n": %d}' % i)
@@ -311,7 +312,7 @@ def test_metrics_report_tree_size_and_checkpoint_age(audit: Audit) -> None:
 
 def test_checkpoint_age_grows_while_entries_wait_unsigned(
     request: pytest.FixtureRequest,
-    kafka_bootstrap: str,
+    kafka_bootstrap: KafkaAccess,
     redis_url: str,
     producer: EventProducer,
     tmp_path: Path,

@@ -12,6 +12,7 @@ from confluent_kafka import Consumer, KafkaException, Message, Producer
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
 
+from schemas.security import KafkaAccess
 from services.common.catch_up import CatchUp, read_to_end
 from services.common.kafka import EventProducer, consumer_config, producer_config
 from tests.support.wait import wait_until
@@ -20,16 +21,16 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def topic(kafka_bootstrap: str, namespace: str) -> Iterator[str]:
+def topic(kafka_bootstrap: KafkaAccess, namespace: str) -> Iterator[str]:
     """A fresh three-partition topic, deleted afterwards."""
     name = f"{namespace}.catchup.{uuid.uuid4().hex[:8]}"
-    admin = AdminClient({"bootstrap.servers": kafka_bootstrap})
+    admin = AdminClient(kafka_bootstrap.config())
     admin.create_topics([NewTopic(name, num_partitions=3, replication_factor=1)])[name].result(30)
     yield name
     admin.delete_topics([name])[name].result(30)
 
 
-def write(bootstrap: str, topic: str, keyed: list[tuple[str, int]]) -> None:
+def write(bootstrap: KafkaAccess, topic: str, keyed: list[tuple[str, int]]) -> None:
     """Each (key, partition), acknowledged."""
     producer = Producer(producer_config(bootstrap))
     for key, partition in keyed:
@@ -42,7 +43,7 @@ def keys(messages: list[Message]) -> list[bytes]:
 
 
 def test_read_to_end_reads_every_message_with_an_empty_partition(
-    kafka_bootstrap: str, topic: str
+    kafka_bootstrap: KafkaAccess, topic: str
 ) -> None:
     write(kafka_bootstrap, topic, [(f"k{i:02d}", i % 2) for i in range(20)])  # 2 stays empty
     found: list[Message] = []
@@ -51,7 +52,7 @@ def test_read_to_end_reads_every_message_with_an_empty_partition(
 
 
 def test_read_to_end_steps_over_transaction_markers_and_aborted_writes(
-    kafka_bootstrap: str, topic: str
+    kafka_bootstrap: KafkaAccess, topic: str
 ) -> None:
     """The last records of a transactionally written partition are commit/abort markers, which
     the reader never sees as messages: ``offset + 1 == end`` would wait for ever."""
@@ -68,12 +69,16 @@ def test_read_to_end_steps_over_transaction_markers_and_aborted_writes(
     assert keys(found) == [b"kept"]
 
 
-def test_read_to_end_of_a_missing_topic_is_an_error(kafka_bootstrap: str, namespace: str) -> None:
+def test_read_to_end_of_a_missing_topic_is_an_error(
+    kafka_bootstrap: KafkaAccess, namespace: str
+) -> None:
     with pytest.raises(KafkaException):
         read_to_end(kafka_bootstrap, f"{namespace}.no-such-topic", lambda msg: None, timeout=30)
 
 
-def follow(bootstrap: str, topic: str, group: str, catch_up: CatchUp, stop: threading.Event) -> int:
+def follow(
+    bootstrap: KafkaAccess, topic: str, group: str, catch_up: CatchUp, stop: threading.Event
+) -> int:
     """A group consumer that consumes and tracks ``catch_up`` until ``stop``; returns the count."""
     consumer = Consumer(consumer_config(bootstrap, group))
     consumer.subscribe(
@@ -96,7 +101,9 @@ def follow(bootstrap: str, topic: str, group: str, catch_up: CatchUp, stop: thre
     return count
 
 
-def test_catch_up_is_reached_while_messages_keep_arriving(kafka_bootstrap: str, topic: str) -> None:
+def test_catch_up_is_reached_while_messages_keep_arriving(
+    kafka_bootstrap: KafkaAccess, topic: str
+) -> None:
     """A backlog, then a producer that never pauses longer than a poll: ready all the same."""
     producer = EventProducer(kafka_bootstrap)
     for i in range(3000):
@@ -132,7 +139,7 @@ def test_catch_up_is_reached_while_messages_keep_arriving(kafka_bootstrap: str, 
 
 
 def test_a_group_whose_committed_offsets_are_at_the_end_is_caught_up_at_once(
-    kafka_bootstrap: str, topic: str
+    kafka_bootstrap: KafkaAccess, topic: str
 ) -> None:
     """Nothing is fetched when the committed offset already is the end; the end-of-partition
     event is what says so."""

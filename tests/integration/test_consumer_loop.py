@@ -11,6 +11,7 @@ import pytest
 from confluent_kafka import Message
 
 from schemas.bootstrap import ensure_topics
+from schemas.security import KafkaAccess
 from schemas.topics import DEADLETTERS, SUBMISSIONS, TopicSpec, dlq_of
 from services.common.consumer import ConsumerLoop
 from services.common.kafka import EventProducer
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def topic(request: pytest.FixtureRequest, kafka_bootstrap: str, redis_url: str) -> str:
+def topic(request: pytest.FixtureRequest, kafka_bootstrap: KafkaAccess, redis_url: str) -> str:
     """A fresh topic, its DLQ and the namespace's dead-letter record topic, for one test."""
     namespace = f"it.{uuid.uuid4().hex[:10]}"
     request.addfinalizer(lambda: drop_namespace(kafka_bootstrap, redis_url, namespace))
@@ -50,7 +51,7 @@ def run_loop(loop: ConsumerLoop) -> threading.Thread:
 
 
 def test_unparseable_message_goes_to_dlq_and_the_loop_carries_on(
-    kafka_bootstrap: str, producer: EventProducer, topic: str
+    kafka_bootstrap: KafkaAccess, producer: EventProducer, topic: str
 ) -> None:
     handled: list[int] = []
 
@@ -58,7 +59,7 @@ def test_unparseable_message_goes_to_dlq_and_the_loop_carries_on(
         handled.append(json.loads(msg.value() or b"")["n"])
 
     loop = ConsumerLoop(
-        bootstrap=kafka_bootstrap,
+        kafka=kafka_bootstrap,
         group_id=f"g-{uuid.uuid4().hex}",
         topics=[topic],
         handler=handler,
@@ -81,7 +82,7 @@ def test_unparseable_message_goes_to_dlq_and_the_loop_carries_on(
 
 
 def test_failing_handler_is_retried_then_dead_lettered(
-    kafka_bootstrap: str, producer: EventProducer, topic: str
+    kafka_bootstrap: KafkaAccess, producer: EventProducer, topic: str
 ) -> None:
     attempts: Counter[bytes] = Counter()
     done: list[bytes] = []
@@ -94,7 +95,7 @@ def test_failing_handler_is_retried_then_dead_lettered(
         done.append(value)
 
     loop = ConsumerLoop(
-        bootstrap=kafka_bootstrap,
+        kafka=kafka_bootstrap,
         group_id=f"g-{uuid.uuid4().hex}",
         topics=[topic],
         handler=handler,
@@ -115,7 +116,7 @@ def test_failing_handler_is_retried_then_dead_lettered(
 
 
 def test_offsets_are_stored_only_after_success_so_a_new_member_resumes(
-    kafka_bootstrap: str, producer: EventProducer, topic: str
+    kafka_bootstrap: KafkaAccess, producer: EventProducer, topic: str
 ) -> None:
     """The first member handles "1", then stops while its handler of "2" is still failing (a
     dependency away): the next member gets "2" again, and not "1"."""
@@ -130,7 +131,7 @@ def test_offsets_are_stored_only_after_success_so_a_new_member_resumes(
         seen.append(msg.value() or b"")
 
     loop = ConsumerLoop(
-        bootstrap=kafka_bootstrap, group_id=group, topics=[topic], handler=flaky, producer=producer
+        kafka=kafka_bootstrap, group_id=group, topics=[topic], handler=flaky, producer=producer
     )
     thread = run_loop(loop)
     producer.send(topic, "k", b"1")
@@ -142,7 +143,7 @@ def test_offsets_are_stored_only_after_success_so_a_new_member_resumes(
 
     again: list[bytes] = []
     second = ConsumerLoop(
-        bootstrap=kafka_bootstrap,
+        kafka=kafka_bootstrap,
         group_id=group,
         topics=[topic],
         handler=lambda m: again.append(m.value() or b""),

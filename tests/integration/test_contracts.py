@@ -17,6 +17,7 @@ import redis
 from confluent_kafka import Message
 
 from schemas.bootstrap import ensure_topics
+from schemas.security import KafkaAccess
 from schemas.topics import DELIVERIES, HASHLIST, SUBMISSIONS, qualified
 from services.common.catch_up import KafkaTopicReader, TopicReader, read_to_end
 from services.common.kafka import EventProducer, Publisher
@@ -29,6 +30,7 @@ from tests.contract.publisher import Landed, PublisherContract, ReadBack
 from tests.contract.read_model import ReadModelContract
 from tests.contract.topic_reader import TopicReaderContract
 from tests.integration.conftest import message_headers
+from tests.support import infra
 from tests.support.namespace import drop_namespace
 
 pytestmark = pytest.mark.integration
@@ -42,7 +44,9 @@ def _adapters_satisfy_the_ports(
 
 
 @pytest.fixture
-def namespace_of_test(request: pytest.FixtureRequest, kafka_bootstrap: str, redis_url: str) -> str:
+def namespace_of_test(
+    request: pytest.FixtureRequest, kafka_bootstrap: KafkaAccess, redis_url: str
+) -> str:
     """A namespace for this test only; its topics and Redis keys are dropped afterwards."""
     namespace = f"ct{uuid.uuid4().hex[:10]}"
     request.addfinalizer(lambda: drop_namespace(kafka_bootstrap, redis_url, namespace))
@@ -54,16 +58,27 @@ def prefix(namespace_of_test: str) -> str:
     return f"{namespace_of_test}:intake"
 
 
+MAC_KEY = b"contract-test-case-mac-key-0123456789"
+
+
+def as_intake(redis_url: str) -> dict[str, str]:
+    """intake's own Redis ACL user, as the real service connects."""
+    return {
+        "username": "intake",
+        "password": infra.redis_service_env()["HAVEN_INTAKE_REDIS_PASSWORD"],
+    }
+
+
 @pytest.fixture
 def redis_sync(redis_url: str) -> Iterator[redis.Redis]:
-    client = sync_client(redis_url)
+    client = sync_client(infra.without_credentials(redis_url), **as_intake(redis_url))
     yield client
     client.close()
 
 
 def real_case_store(aio: EventLoopThread, redis_url: str, prefix: str) -> Iterator[CaseStore]:
-    client = async_client(redis_url)
-    yield CaseStore(client, prefix)
+    client = async_client(infra.without_credentials(redis_url), **as_intake(redis_url))
+    yield CaseStore(client, prefix, mac_key=MAC_KEY)
     aio.run(client.aclose())  # on the loop its connections were made on
 
 
@@ -80,7 +95,7 @@ class TestRedisReadModel(ReadModelContract):
     def read_model(
         self, aio: EventLoopThread, redis_sync: redis.Redis, prefix: str
     ) -> ReadModelWriter:
-        return ReadModelWriter(redis_sync, prefix)
+        return ReadModelWriter(redis_sync, prefix, mac_key=MAC_KEY)
 
     @pytest.fixture
     def case_storage(
@@ -101,18 +116,18 @@ class TestRedisReadModel(ReadModelContract):
 
 class TestKafkaEventProducer(PublisherContract):
     @pytest.fixture
-    def topic(self, kafka_bootstrap: str, namespace_of_test: str) -> str:
+    def topic(self, kafka_bootstrap: KafkaAccess, namespace_of_test: str) -> str:
         ensure_topics(kafka_bootstrap, (SUBMISSIONS,), namespace=namespace_of_test)
         return qualified(SUBMISSIONS.name, namespace_of_test)
 
     @pytest.fixture
-    def publisher(self, topic: str, kafka_bootstrap: str) -> Iterator[EventProducer]:
+    def publisher(self, topic: str, kafka_bootstrap: KafkaAccess) -> Iterator[EventProducer]:
         producer = EventProducer(kafka_bootstrap)
         yield producer
         producer.close()
 
     @pytest.fixture
-    def read_back(self, kafka_bootstrap: str) -> ReadBack:
+    def read_back(self, kafka_bootstrap: KafkaAccess) -> ReadBack:
         def read(topic: str) -> list[Landed]:
             landed: list[Landed] = []
 
@@ -131,14 +146,14 @@ class TestKafkaEventProducer(PublisherContract):
     def broken_publisher(self, topic: str) -> Iterator[EventProducer]:
         # Nothing listens on port 1: every delivery times out, as with the broker away.
         impatient: dict[str, Any] = {"delivery.timeout.ms": 1500, "request.timeout.ms": 1000}
-        producer = EventProducer("127.0.0.1:1", **impatient)
+        producer = EventProducer(KafkaAccess("127.0.0.1:1"), **impatient)
         yield producer
         producer.close(timeout=1.0)
 
 
 class TestKafkaTopicReader(TopicReaderContract):
     @pytest.fixture
-    def topics(self, kafka_bootstrap: str, namespace_of_test: str) -> tuple[str, str]:
+    def topics(self, kafka_bootstrap: KafkaAccess, namespace_of_test: str) -> tuple[str, str]:
         ensure_topics(kafka_bootstrap, (HASHLIST, DELIVERIES), namespace=namespace_of_test)
         return (
             qualified(HASHLIST.name, namespace_of_test),
@@ -146,11 +161,11 @@ class TestKafkaTopicReader(TopicReaderContract):
         )
 
     @pytest.fixture
-    def publisher(self, kafka_bootstrap: str) -> Iterator[EventProducer]:
+    def publisher(self, kafka_bootstrap: KafkaAccess) -> Iterator[EventProducer]:
         producer = EventProducer(kafka_bootstrap)
         yield producer
         producer.close()
 
     @pytest.fixture
-    def reader(self, kafka_bootstrap: str) -> TopicReader:
+    def reader(self, kafka_bootstrap: KafkaAccess) -> TopicReader:
         return KafkaTopicReader(kafka_bootstrap)

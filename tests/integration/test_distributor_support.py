@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from schemas.events import CaseOpened, CaseWithdrawn, MediaItem
+from schemas.security import KafkaAccess
 from schemas.signals import ImageMedia
 from schemas.topics import qualified
 from services.common.kafka import EventProducer
@@ -41,7 +42,7 @@ class Haven:
 
     service: ServiceProcess
     namespace: str
-    bootstrap: str
+    bootstrap: KafkaAccess
     producer: EventProducer
     admin_token: str
 
@@ -83,7 +84,7 @@ def image(n: int) -> ImageMedia:
 
 @pytest.fixture(name="haven_factory")
 def haven_factory_fixture(
-    request: pytest.FixtureRequest, kafka_bootstrap: str, redis_url: str, tmp_path: Path
+    request: pytest.FixtureRequest, kafka_bootstrap: KafkaAccess, redis_url: str, tmp_path: Path
 ) -> Iterator[Callable[..., Haven]]:
     started: list[Haven] = []
 

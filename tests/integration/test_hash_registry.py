@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from schemas.events import CaseOpened, CaseWithdrawn, EntryStatus, HashListEntry, MediaItem
+from schemas.security import KafkaAccess
 from schemas.signals import ImageMedia
 from schemas.topics import qualified
 from services.common.kafka import EventProducer
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def distributor(
-    request: pytest.FixtureRequest, kafka_bootstrap: str, redis_url: str, tmp_path: Path
+    request: pytest.FixtureRequest, kafka_bootstrap: KafkaAccess, redis_url: str, tmp_path: Path
 ) -> Iterator[tuple[ServiceProcess, str]]:
 
     namespace = new_namespace(request, "r")
@@ -33,7 +34,7 @@ def distributor(
     service.stop()
 
 
-def entries(bootstrap: str, namespace: str, expect: int) -> list[HashListEntry]:
+def entries(bootstrap: KafkaAccess, namespace: str, expect: int) -> list[HashListEntry]:
     topic = qualified("haven.hashlist.v1", namespace)
     return [
         HashListEntry.model_validate_json(m.value() or b"")
@@ -42,7 +43,7 @@ def entries(bootstrap: str, namespace: str, expect: int) -> list[HashListEntry]:
 
 
 def test_redelivered_submission_is_not_double_counted_and_state_survives_a_crash(
-    kafka_bootstrap: str, distributor: tuple[ServiceProcess, str]
+    kafka_bootstrap: KafkaAccess, distributor: tuple[ServiceProcess, str]
 ) -> None:
     service, namespace = distributor
     producer = EventProducer(kafka_bootstrap)
@@ -77,7 +78,7 @@ def test_redelivered_submission_is_not_double_counted_and_state_survives_a_crash
 
 
 def test_poison_on_the_hash_list_does_not_stop_a_restarted_registry(
-    kafka_bootstrap: str, distributor: tuple[ServiceProcess, str]
+    kafka_bootstrap: KafkaAccess, distributor: tuple[ServiceProcess, str]
 ) -> None:
     service, namespace = distributor
     producer = EventProducer(kafka_bootstrap)

@@ -11,6 +11,7 @@ from confluent_kafka.admin import AdminClient
 from confluent_kafka.admin._config import ConfigResource
 
 from schemas.bootstrap import ensure_topics
+from schemas.security import KafkaAccess
 from schemas.topics import all_topics, qualified
 from services.common.catch_up import read_to_end
 from services.common.kafka import DeliveryFailed, EventProducer
@@ -21,21 +22,21 @@ pytestmark = pytest.mark.integration
 
 
 def test_topic_bootstrap_is_idempotent_and_configures_compaction(
-    request: pytest.FixtureRequest, kafka_bootstrap: str, redis_url: str
+    request: pytest.FixtureRequest, kafka_bootstrap: KafkaAccess, redis_url: str
 ) -> None:
     namespace = f"b{uuid.uuid4().hex[:8]}"
     request.addfinalizer(lambda: drop_namespace(kafka_bootstrap, redis_url, namespace))
     created = ensure_topics(kafka_bootstrap, all_topics(), namespace=namespace)
     assert len(created) == len(all_topics())
     assert ensure_topics(kafka_bootstrap, all_topics(), namespace=namespace) == []
-    admin = AdminClient({"bootstrap.servers": kafka_bootstrap})
+    admin = AdminClient(kafka_bootstrap.config())
     resource = ConfigResource("topic", qualified("haven.hashlist.v1", namespace))
     config = admin.describe_configs([resource])[resource].result()
     assert config["cleanup.policy"].value == "compact"
 
 
 def test_producer_reports_acknowledged_delivery_and_failure(
-    kafka_bootstrap: str, topics: str
+    kafka_bootstrap: KafkaAccess, topics: str
 ) -> None:
     overrides: dict[str, Any] = {"delivery.timeout.ms": 5000}
     producer = EventProducer(kafka_bootstrap, on_delivered=None, **overrides)
@@ -70,6 +71,6 @@ def test_redis_answers(redis_url: str) -> None:
 
 def test_a_broker_that_does_not_answer_is_an_error_not_a_skip() -> None:
     with pytest.raises(InfraUnavailable):
-        require_kafka("127.0.0.1:9", timeout=3)
+        require_kafka(KafkaAccess("127.0.0.1:9"), timeout=3)
     with pytest.raises(InfraUnavailable):
         require_redis("redis://127.0.0.1:9/0")

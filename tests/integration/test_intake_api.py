@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from schemas.events import CaseSnapshot, MediaAdded
+from schemas.security import KafkaAccess
 from tests.integration.conftest import read_topic
 from tests.support import intake
 from tests.support.services import ServiceProcess, service_env
@@ -44,7 +45,10 @@ def video(frames: int = 3) -> dict[str, object]:
 
 @pytest.fixture(scope="module")
 def intake_url(
-    kafka_bootstrap: str, redis_url: str, topics: str, tmp_path_factory: pytest.TempPathFactory
+    kafka_bootstrap: KafkaAccess,
+    redis_url: str,
+    topics: str,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[str]:
     data_dir: Path = tmp_path_factory.mktemp("intake")
     env = service_env(
@@ -102,7 +106,7 @@ def test_create_needs_a_fresh_proof_of_work(intake_url: str) -> None:
 
 
 def test_open_check_add_and_withdraw_a_case(
-    intake_url: str, kafka_bootstrap: str, topics: str
+    intake_url: str, kafka_bootstrap: KafkaAccess, topics: str
 ) -> None:
     created = intake.open_case(intake_url, [image(), video()])
     number, secret = created["case_number"], created["secret"]

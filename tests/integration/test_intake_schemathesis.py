@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.result import Ok
 
+from schemas.security import KafkaAccess
 from tests.support import intake
 from tests.support.services import ServiceProcess, service_env
 
@@ -26,7 +27,10 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def intake_url(
-    kafka_bootstrap: str, redis_url: str, topics: str, tmp_path_factory: pytest.TempPathFactory
+    kafka_bootstrap: KafkaAccess,
+    redis_url: str,
+    topics: str,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[str]:
     data_dir = tmp_path_factory.mktemp("intake-fuzz")
     env = service_env(kafka=kafka_bootstrap, redis=redis_url, namespace=topics, data_dir=data_dir)

@@ -20,6 +20,7 @@ from schemas.events import (
     Event,
     MatchFound,
 )
+from schemas.security import KafkaAccess
 from schemas.signals import SignalType, VideoMedia, vpdq_digest
 from services.common.kafka import EventProducer
 from tests.support import intake
@@ -30,7 +31,7 @@ pytestmark = pytest.mark.integration
 
 
 def start_intake(
-    kafka: str, redis_url: str, namespace: str, data_dir: Path, **extra: str
+    kafka: KafkaAccess, redis_url: str, namespace: str, data_dir: Path, **extra: str
 ) -> ServiceProcess:
     env = service_env(
         kafka=kafka, redis=redis_url, namespace=namespace, data_dir=data_dir, extra=extra
@@ -40,7 +41,10 @@ def start_intake(
 
 @pytest.fixture(scope="module")
 def intake_service(
-    kafka_bootstrap: str, redis_url: str, topics: str, tmp_path_factory: pytest.TempPathFactory
+    kafka_bootstrap: KafkaAccess,
+    redis_url: str,
+    topics: str,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[ServiceProcess]:
     service = start_intake(kafka_bootstrap, redis_url, topics, tmp_path_factory.mktemp("intake"))
     try:
@@ -155,7 +159,7 @@ def test_status_shows_deliveries_matches_and_latest_actions(
 
 
 def test_rate_limit_answers_429_with_retry_after(
-    kafka_bootstrap: str, redis_url: str, topics: str, tmp_path: Path
+    kafka_bootstrap: KafkaAccess, redis_url: str, topics: str, tmp_path: Path
 ) -> None:
     service = start_intake(
         kafka_bootstrap,

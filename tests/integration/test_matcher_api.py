@@ -32,6 +32,7 @@ from schemas.events import (
     PlatformSnapshot,
 )
 from schemas.platform_keys import new_api_key
+from schemas.security import KafkaAccess
 from schemas.signals import SignalType, VpdqFrame, vpdq_digest
 from schemas.topics import qualified
 from services.common.kafka import EventProducer
@@ -95,13 +96,13 @@ class HashList:
 
 
 @pytest.fixture(scope="module")
-def namespace_of_module(request: pytest.FixtureRequest, kafka_bootstrap: str) -> str:
+def namespace_of_module(request: pytest.FixtureRequest, kafka_bootstrap: KafkaAccess) -> str:
     namespace = new_namespace(request, "m")
     return namespace
 
 
 @pytest.fixture(scope="module")
-def kafka(kafka_bootstrap: str) -> Iterator[EventProducer]:
+def kafka(kafka_bootstrap: KafkaAccess) -> Iterator[EventProducer]:
     producer = EventProducer(kafka_bootstrap)
     yield producer
     producer.close()
@@ -129,7 +130,7 @@ def platform_key(kafka: EventProducer, namespace_of_module: str) -> str:
 
 @pytest.fixture(scope="module")
 def matcher(
-    kafka_bootstrap: str,
+    kafka_bootstrap: KafkaAccess,
     redis_url: str,
     namespace_of_module: str,
     platform_key: str,
@@ -185,7 +186,10 @@ def test_every_endpoint_refuses_a_missing_or_unknown_key(
 
 
 def test_pdq_within_31_and_md5_match_with_distance_sequence_and_a_published_event(
-    client: httpx.Client, hash_list: HashList, kafka_bootstrap: str, namespace_of_module: str
+    client: httpx.Client,
+    hash_list: HashList,
+    kafka_bootstrap: KafkaAccess,
+    namespace_of_module: str,
 ) -> None:
     pdq = expected_pdq("bridge-mods/aaa-orig.jpg")
     md5 = random.randbytes(16).hex()
@@ -309,7 +313,10 @@ def test_low_quality_image_still_matches_md5_and_says_pdq_was_skipped(
 
 
 def test_action_report_is_published_for_a_banked_entry_only(
-    client: httpx.Client, hash_list: HashList, kafka_bootstrap: str, namespace_of_module: str
+    client: httpx.Client,
+    hash_list: HashList,
+    kafka_bootstrap: KafkaAccess,
+    namespace_of_module: str,
 ) -> None:
     md5 = random.randbytes(16).hex()
     hash_list.put(SignalType.MD5, md5)
@@ -398,7 +405,7 @@ def test_poison_hash_list_messages_go_to_the_dlq_and_matching_carries_on(
     client: httpx.Client,
     hash_list: HashList,
     kafka: EventProducer,
-    kafka_bootstrap: str,
+    kafka_bootstrap: KafkaAccess,
     namespace_of_module: str,
 ) -> None:
     poison_key = f"pdq:{random.randbytes(32).hex()}"

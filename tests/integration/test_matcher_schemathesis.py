@@ -19,6 +19,7 @@ from schemathesis.core.result import Ok
 
 from schemas.events import Channel, PlatformSnapshot
 from schemas.platform_keys import new_api_key
+from schemas.security import KafkaAccess
 from schemas.signals import SignalType
 from schemas.topics import qualified
 from services.common.kafka import EventProducer
@@ -31,7 +32,7 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def matcher_and_key(
     request: pytest.FixtureRequest,
-    kafka_bootstrap: str,
+    kafka_bootstrap: KafkaAccess,
     redis_url: str,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[str, str]]:

@@ -9,6 +9,7 @@ import uuid
 import pytest
 
 from schemas.bootstrap import ensure_topics
+from schemas.security import KafkaAccess
 from schemas.topics import TopicSpec
 from services.common.catch_up import read_to_end
 from services.common.kafka import EventProducer
@@ -18,7 +19,7 @@ pytestmark = pytest.mark.integration
 
 
 def test_a_send_whose_caller_gave_up_does_not_stop_later_sends(
-    request: pytest.FixtureRequest, kafka_bootstrap: str, redis_url: str
+    request: pytest.FixtureRequest, kafka_bootstrap: KafkaAccess, redis_url: str
 ) -> None:
     namespace = f"it.{uuid.uuid4().hex[:10]}"
     request.addfinalizer(lambda: drop_namespace(kafka_bootstrap, redis_url, namespace))

@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 from confluent_kafka import Message
 
+from schemas.security import KafkaAccess
 from services.common.catch_up import read_to_end
 from tests.support import intake as intake_client
 
@@ -160,7 +161,7 @@ class Load:
 # --------------------------------------------------------------------------- Kafka
 
 
-def read_all(bootstrap: str, topic: str, *, timeout: float = 60.0) -> list[Message]:
+def read_all(bootstrap: KafkaAccess, topic: str, *, timeout: float = 60.0) -> list[Message]:
     """Every committed message of ``topic`` up to its current end."""
     found: list[Message] = []
     read_to_end(bootstrap, topic, found.append, timeout=timeout)

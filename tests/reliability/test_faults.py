@@ -33,6 +33,7 @@ import httpx
 import pytest
 
 from deploy.local import stack as local_stack
+from schemas.security import KafkaAccess
 from schemas.topics import CONSUMED, qualified
 from services.common.kafka import EventProducer
 from tests.integration.conftest import message_headers
@@ -56,7 +57,7 @@ def admin_header(namespace: str) -> str:
 class Rig:
     services: dict[str, ServiceProcess]
     namespace: str
-    bootstrap: str
+    bootstrap: KafkaAccess
     receiver: WebhookReceiver
     api_key: str
     data_dir: Path
@@ -71,7 +72,7 @@ class Rig:
 @pytest.fixture(scope="module")
 def rig(
     request: pytest.FixtureRequest,
-    kafka_bootstrap: str,
+    kafka_bootstrap: KafkaAccess,
     redis_url: str,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Rig]:

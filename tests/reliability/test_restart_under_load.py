@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
+from schemas.security import KafkaAccess
 from tests.reliability.harness import Accepted, Load
 from tests.support import intake as intake_client
 from tests.support.feed import pull_all
@@ -40,7 +41,7 @@ class Rig:
 @pytest.fixture(scope="module")
 def rig(
     request: pytest.FixtureRequest,
-    kafka_bootstrap: str,
+    kafka_bootstrap: KafkaAccess,
     redis_url: str,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Rig]:

@@ -1,11 +1,16 @@
 """Finding Kafka and Redis for the tests, in the documented order.
 
-1. ``HAVEN_KAFKA_BOOTSTRAP`` / ``HAVEN_REDIS_URL`` when set;
-2. testcontainers (``KafkaContainer``, ``RedisContainer``) when a Docker engine answers;
-3. otherwise the local processes of ``deploy/local/stack.py`` (started if not running).
+1. ``HAVEN_KAFKA_BOOTSTRAP`` / ``HAVEN_REDIS_URL`` when set (with the broker's ``admin``
+   credential in ``HAVEN_KAFKA_USERNAME``/``HAVEN_KAFKA_PASSWORD``/``HAVEN_KAFKA_CA_FILE``
+   and the service principals' passwords in ``HAVEN_<SERVICE>_KAFKA_PASSWORD``);
+2. otherwise the local processes of ``deploy/local/stack.py`` (started if not running), whose
+   broker is secured the same way with the development secrets of ``.state/``.
 
-A broker that does not answer is an error, never a skip: integration tests must not pass
-without the real thing.
+The test process itself is the operator: it connects as ``admin`` (a super user) to make
+topics and ACLs and to read back what the services wrote. The services it starts run as their
+own principals. A broker that does not answer is an error, never a skip: integration tests
+must not pass without the real thing. (There is no testcontainers path: a container broker
+would be unsecured, and the suite proves the ACLs.)
 """
 
 from __future__ import annotations
@@ -13,16 +18,17 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import socket
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+import redis as redis_client
 from confluent_kafka.admin import AdminClient
 
 from deploy.local import stack
+from schemas.bootstrap import env_access, principal_passwords, set_passwords
+from schemas.security import SERVICES, KafkaAccess
 
 
 class InfraUnavailable(RuntimeError):
@@ -38,74 +44,80 @@ def require_tool(name: str, *, package: str) -> str:
     return found
 
 
-def require_local_broker(bootstrap: str, why: str) -> None:
-    """Fail unless ``bootstrap`` is the local broker this run started (tests that kill and
+def require_local_broker(kafka: KafkaAccess, why: str) -> None:
+    """Fail unless ``kafka`` is the local broker this run started (tests that kill and
     restart it need it)."""
-    if bootstrap != stack.KAFKA_BOOTSTRAP or stack.running_pid("kafka") is None:
+    if kafka.bootstrap != stack.KAFKA_BOOTSTRAP or stack.running_pid("kafka") is None:
         pytest.fail(f"{why} needs the local broker that `make test` starts", pytrace=False)
 
 
-def docker_engine_answers() -> bool:
-    if shutil.which("docker") is None:
-        return False
-    try:
-        result = subprocess.run(["docker", "info"], capture_output=True, timeout=10)
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return result.returncode == 0
-
-
-def require_kafka(bootstrap: str, *, timeout: float = 15.0) -> str:
-    """Fail loudly unless a broker answers metadata requests at ``bootstrap``."""
-    admin = AdminClient(
-        {"bootstrap.servers": bootstrap, "socket.connection.setup.timeout.ms": 3000}
-    )
+def require_kafka(kafka: KafkaAccess, *, timeout: float = 15.0) -> None:
+    """Fail loudly unless the broker answers the admin's metadata requests."""
+    admin = AdminClient(kafka.config() | {"socket.connection.setup.timeout.ms": 3000})
     try:
         admin.list_topics(timeout=timeout)
     except Exception as exc:
-        raise InfraUnavailable(f"no Kafka broker answers at {bootstrap}: {exc}") from exc
-    return bootstrap
+        raise InfraUnavailable(f"no Kafka broker answers at {kafka.bootstrap}: {exc}") from exc
 
 
 def require_redis(url: str) -> str:
-    parsed = urlparse(url)
+    """Fail loudly unless Redis answers PING for the (admin) user of ``url``."""
+    client = redis_client.Redis.from_url(url, socket_timeout=5)
     try:
-        with socket.create_connection(
-            (parsed.hostname or "127.0.0.1", parsed.port or 6379), 5
-        ) as s:
-            s.sendall(b"PING\r\n")
-            if not s.recv(16).startswith(b"+PONG"):
-                raise InfraUnavailable(f"Redis at {url} did not answer PING")
-    except OSError as exc:
-        raise InfraUnavailable(f"no Redis answers at {url}: {exc}") from exc
+        client.ping()
+    except redis_client.RedisError as exc:
+        host = urlparse(url).hostname
+        raise InfraUnavailable(f"no Redis answers at {host}: {type(exc).__name__}") from exc
+    finally:
+        client.close()
     return url
 
 
-@contextlib.contextmanager
-def kafka() -> Iterator[str]:
-    if bootstrap := os.environ.get("HAVEN_KAFKA_BOOTSTRAP"):
-        yield require_kafka(bootstrap)
-    elif docker_engine_answers():
-        from testcontainers.kafka import KafkaContainer
+def without_credentials(url: str) -> str:
+    parsed = urlparse(url)
+    return parsed._replace(netloc=parsed.netloc.rpartition("@")[2]).geturl()
 
-        with KafkaContainer("apache/kafka:4.1.1").with_kraft() as container:
-            yield require_kafka(container.get_bootstrap_server())
+
+def redis_service_env() -> dict[str, str]:
+    """intake's own Redis password (its ACL user sees only ``*:intake:*`` keys)."""
+    name = "HAVEN_INTAKE_REDIS_PASSWORD"
+    if os.environ.get("HAVEN_REDIS_URL"):
+        return {name: os.environ[name]} if name in os.environ else {}
+    return {name: stack.dev_secrets()[name]}
+
+
+def kafka_env() -> dict[str, str]:
+    """The broker's address, CA and the principals' passwords (never the admin's) for the
+    services a test starts."""
+    if os.environ.get("HAVEN_KAFKA_BOOTSTRAP"):
+        wanted = ("HAVEN_KAFKA_BOOTSTRAP", "HAVEN_KAFKA_CA_FILE", *principal_password_names())
+        return {name: os.environ[name] for name in wanted if name in os.environ}
+    return stack.kafka_service_env()
+
+
+def principal_password_names() -> list[str]:
+    return [
+        *(f"HAVEN_{service.upper()}_KAFKA_PASSWORD" for service in SERVICES),
+        "HAVEN_DISTRIBUTOR_PROVISIONER_PASSWORD",
+    ]
+
+
+@contextlib.contextmanager
+def kafka() -> Iterator[KafkaAccess]:
+    if os.environ.get("HAVEN_KAFKA_BOOTSTRAP"):
+        admin = env_access(os.environ)
     else:
         stack.ensure_kafka()
-        yield require_kafka(stack.KAFKA_BOOTSTRAP)
+        admin = env_access(stack.kafka_admin_env())
+    require_kafka(admin)
+    set_passwords(admin, principal_passwords(kafka_env()))
+    yield admin
 
 
 @contextlib.contextmanager
 def redis() -> Iterator[str]:
     if url := os.environ.get("HAVEN_REDIS_URL"):
         yield require_redis(url)
-    elif docker_engine_answers():
-        from testcontainers.redis import RedisContainer
-
-        with RedisContainer("redis:7") as container:
-            host = container.get_container_host_ip()
-            port = container.get_exposed_port(6379)
-            yield require_redis(f"redis://{host}:{port}/0")
     else:
         stack.ensure_redis()
-        yield require_redis(stack.REDIS_URL)
+        yield require_redis(stack.redis_admin_url())

@@ -17,7 +17,9 @@ from pathlib import Path
 
 import httpx
 
+from schemas.security import KafkaAccess
 from services.audit.log.keys import keygen
+from tests.support import infra
 from tests.support.wait import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -94,14 +96,23 @@ class ServiceProcess:
 
 
 def service_env(
-    *, kafka: str, redis: str, namespace: str, data_dir: Path, extra: dict[str, str] | None = None
+    *,
+    kafka: KafkaAccess,
+    redis: str,
+    namespace: str,
+    data_dir: Path,
+    extra: dict[str, str] | None = None,
 ) -> dict[str, str]:
+    """The environment of the services a test starts: its namespace, strong secrets, and each
+    service's own Kafka principal (``HAVEN_<SERVICE>_KAFKA_PASSWORD``), never the admin's."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("HAVEN_")}
     env.update(
         {
             "HAVEN_ENV": "test",
-            "HAVEN_KAFKA_BOOTSTRAP": kafka,
-            "HAVEN_REDIS_URL": redis,
+            **infra.kafka_env(),
+            **infra.redis_service_env(),
+            "HAVEN_KAFKA_BOOTSTRAP": kafka.bootstrap,
+            "HAVEN_REDIS_URL": infra.without_credentials(redis),
             "HAVEN_KAFKA_NAMESPACE": namespace,
             "HAVEN_DATA_DIR": str(data_dir),
             **namespace_secrets(namespace),
@@ -124,6 +135,7 @@ SECRET_NAMES = (
     "HAVEN_CLIENT_KEY_SEED",
     "HAVEN_POW_HMAC_KEY",
     "HAVEN_WEBHOOK_KEY_SEED",
+    "HAVEN_CASE_MAC_KEY",
 )
 
 

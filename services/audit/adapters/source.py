@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Message
 from confluent_kafka import TopicPartition as KafkaPartition
 
+from schemas.security import KafkaAccess
 from services.audit.domain import SourceMessage, is_audited
 from services.audit.log.storage import TopicPartition
 from services.common.catch_up import CatchUp, is_end_of_partition, watermarks
@@ -53,13 +54,13 @@ class KafkaSource:
     """Reads every audited partition of one namespace; not thread-safe (one worker thread)."""
 
     def __init__(
-        self, *, bootstrap: str, group_id: str, namespace: str, discovery_interval_s: float
+        self, *, kafka: KafkaAccess, group_id: str, namespace: str, discovery_interval_s: float
     ) -> None:
         self._namespace = namespace
         self._interval = discovery_interval_s
         self._consumer = Consumer(
             consumer_config(
-                bootstrap, group_id, **{"enable.auto.commit": False, "fetch.wait.max.ms": 100}
+                kafka, group_id, **{"enable.auto.commit": False, "fetch.wait.max.ms": 100}
             )
         )
         self._assigned: set[TopicPartition] = set()

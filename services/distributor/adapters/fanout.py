@@ -139,7 +139,7 @@ class Dispatcher:
         s = self.fanout.settings
         spec = platform_topic(self.platform_id)
         if not self._topic_ready:
-            ensure_topics(s.kafka_bootstrap, (spec,), namespace=s.kafka_namespace)
+            ensure_topics(s.kafka, (spec,), namespace=s.kafka_namespace)
             self._topic_ready = True
         topic = s.topic(spec)
         futures = [
@@ -247,9 +247,7 @@ class FanOutWorker:
         cursors: dict[tuple[str, Channel], int] | None = None
         while cursors is None and not self.stopping.is_set():
             try:
-                cursors = read_delivery_cursors(
-                    KafkaTopicReader(s.kafka_bootstrap), s.topic(DELIVERIES)
-                )
+                cursors = read_delivery_cursors(KafkaTopicReader(s.kafka), s.topic(DELIVERIES))
             except Exception:
                 log.exception("could not read delivery cursors; retrying")
                 self.stopping.wait(1.0)

@@ -49,7 +49,7 @@ class HashListReader(SessionWorker):
         topic = s.topic(HASHLIST)
         consumer = Consumer(
             consumer_config(
-                s.kafka_bootstrap,
+                s.kafka,
                 s.group("view"),
                 **{"enable.auto.commit": False, "fetch.wait.max.ms": 50},
             )

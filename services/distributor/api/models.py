@@ -73,6 +73,21 @@ class PlatformCredentialsRead(BaseModel):
     webhook_secret: str | None = Field(
         default=None, description="verifies the Haven-Signature header of webhook batches"
     )
+    kafka: KafkaCredentialsRead | None = Field(
+        default=None, description="the Kafka channel: where and as whom to consume your list"
+    )
+
+
+class KafkaCredentialsRead(BaseModel):
+    """A platform's own Kafka principal (SASL/SCRAM-SHA-512 over TLS): READ on its topic and
+    on consumer groups starting with ``group_prefix``, nothing else."""
+
+    topic: str
+    group_prefix: str
+    username: str
+    password: str = Field(description="shown once; rotate-key replaces it at once")
+    mechanism: str = "SCRAM-SHA-512"
+    security_protocol: str = "SASL_SSL"
 
 
 class KeyRotationCreate(BaseModel):

@@ -14,13 +14,16 @@ from fastapi import APIRouter, Body, Request
 
 from schemas.bootstrap import ensure_topics
 from schemas.events import Channel, PlatformSnapshot
+from schemas.security import PLATFORM_TOPIC_PREFIX
 from schemas.topics import PLATFORMS, platform_topic
 from services.common.http import ApiError
 from services.common.platform_keys import require_platform
 from services.common.settings import Environment
+from services.distributor.adapters import kafka_credentials
 from services.distributor.api.deps import AdminDep, DistributorDep, is_admin
 from services.distributor.api.models import (
     ChannelProgressRead,
+    KafkaCredentialsRead,
     KeyRotationCreate,
     PlatformCreate,
     PlatformCredentialsRead,
@@ -40,12 +43,22 @@ router = APIRouter(prefix="/v1/platforms", tags=["platforms"])
 
 
 def _credentials(d: Distributor, snapshot: PlatformSnapshot, key: str) -> PlatformCredentialsRead:
-    secret = None
+    """The answer that shows new credentials once; a new Kafka password is issued here."""
+    secret = kafka = None
+    platform_id = snapshot.platform_id
     if Channel.WEBHOOK in snapshot.channels:
         seed = d.settings.webhook_key_seed.get_secret_value().encode()
-        secret = webhook_secret(seed, snapshot.platform_id, snapshot.webhook_secret_version)
+        secret = webhook_secret(seed, platform_id, snapshot.webhook_secret_version)
+    if Channel.KAFKA in snapshot.channels:
+        s = d.settings
+        kafka = KafkaCredentialsRead(
+            topic=s.topic(platform_topic(platform_id)),
+            group_prefix=s.topic(f"{PLATFORM_TOPIC_PREFIX}{platform_id}."),
+            username=kafka_credentials.username(s, platform_id),
+            password=kafka_credentials.issue(s, platform_id, enabled=snapshot.enabled),
+        )
     return PlatformCredentialsRead(
-        platform=PlatformRead.of(snapshot), api_key=key, webhook_secret=secret
+        platform=PlatformRead.of(snapshot), api_key=key, webhook_secret=secret, kafka=kafka
     )
 
 
@@ -94,9 +107,7 @@ def add_platform(body: PlatformCreate, d: AdminDep) -> PlatformCredentialsRead:
         )
         if Channel.KAFKA in body.channels:
             s = d.settings
-            ensure_topics(
-                s.kafka_bootstrap, (platform_topic(body.id),), namespace=s.kafka_namespace
-            )
+            ensure_topics(s.kafka, (platform_topic(body.id),), namespace=s.kafka_namespace)
         _publish(d, snapshot)
     return _credentials(d, snapshot, key)
 
@@ -134,6 +145,9 @@ def get_platform(platform_id: str, request: Request, d: DistributorDep) -> Platf
 def _set_enabled(d: Distributor, platform_id: str, enabled: bool) -> PlatformRead:
     with d.registry_lock:
         snapshot = with_enabled(_existing(d, platform_id), enabled, now=datetime.now(UTC))
+        if Channel.KAFKA in snapshot.channels:
+            change = kafka_credentials.allow if enabled else kafka_credentials.deny
+            change(d.settings, platform_id)
         _publish(d, snapshot)
     return PlatformRead.of(snapshot)
 

@@ -2,7 +2,7 @@
 
 Layout (under ``<namespace>:intake``)::
 
-    case:<case number>       hash {rank, snapshot}      latest CaseSnapshot (highest rank wins)
+    case:<case number>       hash {rank, snapshot, mac} latest CaseSnapshot (highest rank wins)
     fact:<key>:d / :m        set of platform ids        delivered to / matched on
     fact:<key>:a             hash platform → "rank|action"  latest action report per platform
     pos:<topic>:<partition>  next offset to apply
@@ -16,6 +16,13 @@ positions are gone too, and the projector starts each partition from the beginni
 model rebuilds from Kafka. The API writes case snapshots through after Kafka acknowledged them
 (rank-guarded the same way), so a status read right after a create or add works.
 
+Redis cannot grant access to a case. The snapshot is what a request's case secret is checked
+against, so whoever could write it could swap the secret hash and take the case over. Each
+stored snapshot therefore carries ``mac``: HMAC-SHA256, under ``case_mac_key`` (a secret of
+intake that Redis never holds), of the case number and the snapshot's bytes. ``CaseStore.get``
+treats a snapshot whose MAC does not verify as no case at all (the caller answers "unknown
+case") and counts it (``haven_intake_forged_snapshots_total``).
+
 ``CaseStore`` is the ``CaseStorage`` and ``ReadModelWriter`` the ``ReadModel`` of
 ``adapters.ports``: only they know the key layout. Both pass ``tests/contract/`` against a real
 Redis (``tests/integration/test_contracts.py``), as the in-memory fakes do in unit tests.
@@ -24,9 +31,12 @@ Redis (``tests/integration/test_contracts.py``), as the in-memory fakes do in un
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
+import logging
 import secrets
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -37,6 +47,7 @@ from schemas.events import CaseSnapshot
 from services.intake.adapters.ports import CaseLocked, Position
 from services.intake.domain import KeyFacts, snapshot_rank
 
+log = logging.getLogger(__name__)
 __all__ = ["APPLY", "PUT_CASE", "CaseLocked", "CaseStore", "Keys", "ReadModelWriter"]
 
 _ADVANCE = """
@@ -53,7 +64,7 @@ local kind = ARGV[2]
 if kind == 'case' then
   local cur = redis.call('HGET', KEYS[2], 'rank')
   if (not cur) or cur < ARGV[3] then
-    redis.call('HSET', KEYS[2], 'rank', ARGV[3], 'snapshot', ARGV[4])
+    redis.call('HSET', KEYS[2], 'rank', ARGV[3], 'snapshot', ARGV[4], 'mac', ARGV[5])
   end
 elseif kind == 'member' then
   for i = 2, #KEYS do redis.call('SADD', KEYS[i], ARGV[3]) end
@@ -72,7 +83,7 @@ return 1
 PUT_CASE = """
 local cur = redis.call('HGET', KEYS[1], 'rank')
 if (not cur) or cur < ARGV[1] then
-  redis.call('HSET', KEYS[1], 'rank', ARGV[1], 'snapshot', ARGV[2])
+  redis.call('HSET', KEYS[1], 'rank', ARGV[1], 'snapshot', ARGV[2], 'mac', ARGV[3])
   return 1
 end
 return 0
@@ -113,23 +124,46 @@ class Keys:
         return f"{self.prefix}:lock:{case_id}"
 
 
+def snapshot_mac(key: bytes, case_number: str, snapshot: bytes) -> str:
+    """The MAC that binds a stored snapshot to its case number, under a key Redis never holds."""
+    return hmac.new(key, case_number.encode() + b"\n" + snapshot, hashlib.sha256).hexdigest()
+
+
 class CaseStore:
     """What the API reads and writes through (async): ``ports.CaseStorage`` in Redis."""
 
-    def __init__(self, client: aioredis.Redis, prefix: str) -> None:
+    def __init__(
+        self,
+        client: aioredis.Redis,
+        prefix: str,
+        *,
+        mac_key: bytes,
+        on_forged: Callable[[], None] = lambda: None,
+    ) -> None:
         self._redis = client
         self.keys = Keys(prefix)
+        self._mac_key = mac_key
+        self._on_forged = on_forged
         self._put = client.register_script(PUT_CASE)
         self._release = client.register_script(RELEASE)
 
     async def get(self, case_number: str) -> CaseSnapshot | None:
-        raw = await self._redis.hget(self.keys.case(case_number), "snapshot")
-        return None if raw is None else CaseSnapshot.model_validate_json(raw)
+        stored = await self._redis.hmget(self.keys.case(case_number), ["snapshot", "mac"])
+        raw, mac = (value.encode() if isinstance(value, str) else value for value in stored)
+        if raw is None:
+            return None
+        expected = snapshot_mac(self._mac_key, case_number, raw).encode()
+        if mac is None or not hmac.compare_digest(mac, expected):
+            log.error("a case snapshot in Redis failed its MAC; treated as unknown")
+            self._on_forged()
+            return None
+        return CaseSnapshot.model_validate_json(raw)
 
     async def put(self, snapshot: CaseSnapshot) -> None:
+        raw = snapshot.model_dump_json().encode()
+        mac = snapshot_mac(self._mac_key, snapshot.case_number, raw)
         await self._put(
-            keys=[self.keys.case(snapshot.case_number)],
-            args=[snapshot_rank(snapshot), snapshot.model_dump_json()],
+            keys=[self.keys.case(snapshot.case_number)], args=[snapshot_rank(snapshot), raw, mac]
         )
 
     async def facts(self, keys: list[str]) -> dict[str, KeyFacts]:
@@ -179,9 +213,10 @@ class ReadModelWriter:
     Redis. Each ``apply_*``/``skip`` is one call of the ``APPLY`` script, so the effect and the
     partition's position are written together or not at all."""
 
-    def __init__(self, client: redis.Redis, prefix: str) -> None:
+    def __init__(self, client: redis.Redis, prefix: str, *, mac_key: bytes) -> None:
         self._redis = client
         self.keys = Keys(prefix)
+        self._mac_key = mac_key
         self._apply = client.register_script(APPLY)
 
     def position(self, topic: str, partition: int) -> int | None:
@@ -199,7 +234,9 @@ class ReadModelWriter:
 
     def apply_case(self, at: Position, snapshot: CaseSnapshot) -> bool:
         target = self.keys.case(snapshot.case_number)
-        return self._run(at, "case", [target], snapshot_rank(snapshot), snapshot.model_dump_json())
+        raw = snapshot.model_dump_json()
+        mac = snapshot_mac(self._mac_key, snapshot.case_number, raw.encode())
+        return self._run(at, "case", [target], snapshot_rank(snapshot), raw, mac)
 
     def apply_delivered(self, at: Position, keys: Sequence[str], platform_id: str) -> bool:
         return self._run(at, "member", [self.keys.delivered(key) for key in keys], platform_id)

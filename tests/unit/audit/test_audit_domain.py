@@ -103,15 +103,17 @@ def test_signing_key_is_required_outside_development(monkeypatch: pytest.MonkeyP
     monkeypatch.delenv("HAVEN_AUDIT_SIGNING_KEY_FILE", raising=False)
     monkeypatch.delenv("HAVEN_SIGNING_KEY_FILE", raising=False)
     with pytest.raises(ValidationError, match="signing_key_file"):
-        AuditSettings(env="production", auditor_token=STRONG)
-    settings = AuditSettings(env="production", auditor_token=STRONG, signing_key_file=Path("/k"))
+        AuditSettings(env="production", auditor_token=STRONG, kafka_password=STRONG)
+    settings = AuditSettings(
+        env="production", auditor_token=STRONG, kafka_password=STRONG, signing_key_file=Path("/k")
+    )
     assert settings.resolved_signing_key_file == Path("/k")
     assert AuditSettings(env="development").signing_key_file is None
 
 
 def test_auditor_token_placeholder_is_refused_outside_development() -> None:
     with pytest.raises(InsecureSettings, match="auditor_token must be set"):
-        AuditSettings(env="production", signing_key_file=Path("/k"))
+        AuditSettings(env="production", kafka_password=STRONG, signing_key_file=Path("/k"))
 
 
 def test_development_generates_one_key_and_reuses_it(tmp_path: Path) -> None:

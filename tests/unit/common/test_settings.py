@@ -28,6 +28,7 @@ class DemoSettings(ServiceSettings):
 def no_haven_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("HAVEN_ENV", "HAVEN_DEMO_ENV", "HAVEN_ADMIN_TOKEN", "HAVEN_DEMO_ADMIN_TOKEN"):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HAVEN_KAFKA_PASSWORD", secrets.token_hex(32))  # the other secret
 
 
 def test_production_is_the_default_and_refuses_the_placeholder() -> None:
