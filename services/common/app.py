@@ -55,6 +55,8 @@ def service_app(
     routers: list[APIRouter] | None = None,
     state: dict[str, Any] | None = None,
     unavailable: tuple[type[Exception], ...] = (),
+    body_limits: dict[str, int] | None = None,
+    guard: Callable[[str], bool] | None = None,
 ) -> FastAPI:
     readiness = Readiness()
     background = Workers()
@@ -86,6 +88,8 @@ def service_app(
         metrics=metrics,
         readiness=readiness,
         max_body_bytes=settings.max_body_bytes,
+        body_limits=body_limits,
+        guard=guard,
         unavailable=unavailable,
     )
     for router in routers or []:

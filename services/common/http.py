@@ -6,13 +6,17 @@ Every 4xx body is machine-readable::
      "message": "'xyz' is not a valid PDQ hash: expected 64 hex characters"}]}
 
 The body limit counts the bytes actually read, not the ``Content-Length`` the client claims,
-so a chunked upload cannot slip past it.
+so a chunked upload cannot slip past it. Limits are per route (``body_limits``: path →
+bytes), with the service's ``max_body_bytes`` for every other path. A service whose API is
+only for authenticated callers (the matcher) passes a ``guard`` over the ``Authorization``
+header: a ``/v1/`` request it refuses is answered 401 before a byte of its body is read.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -82,19 +86,37 @@ def _validation_fields(exc: RequestValidationError) -> list[dict[str, str]]:
     return fields
 
 
-class BodyLimitMiddleware:
-    """Answer 413 once a request body exceeds ``limit`` bytes actually received."""
+Guard = Callable[[str], bool]
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+
+class BodyLimitMiddleware:
+    """Answer 413 once a request body exceeds its route's limit in bytes actually received,
+    and 401, unread, to a ``/v1/`` request whose ``Authorization`` the guard refuses."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        limit: int,
+        limits: dict[str, int] | None = None,
+        guard: Guard | None = None,
+    ) -> None:
         self.app = app
         self.limit = limit
+        self.limits = limits or {}
+        self.guard = guard
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = scope.get("state", {}).get("body_limit", self.limit)
-        declared = dict(scope.get("headers") or []).get(b"content-length")
+        headers = dict(scope.get("headers") or [])
+        path = str(scope.get("path", ""))
+        authorization = headers.get(b"authorization", b"").decode("latin-1")
+        if self.guard is not None and path.startswith("/v1/") and not self.guard(authorization):
+            await _unauthenticated(send)
+            return
+        limit = self.limits.get(path, self.limit)
+        declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await self._reject(send, limit)
             return
@@ -135,6 +157,16 @@ class BodyLimitMiddleware:
         await response({"type": "http"}, _no_receive, send)
 
 
+async def _unauthenticated(send: Send) -> None:
+    body = error_body(
+        "unauthenticated",
+        "send a valid API key as 'Authorization: Bearer <key>' (the body was not read)",
+        [{"field": "Authorization", "message": "missing or invalid"}],
+    )
+    response = JSONResponse(body, status_code=401, headers={"WWW-Authenticate": "Bearer"})
+    await response({"type": "http"}, _no_receive, send)
+
+
 async def _no_receive() -> Message:
     return {"type": "http.disconnect"}
 
@@ -150,6 +182,8 @@ def install_http_shell(
     metrics: CommonMetrics,
     readiness: Readiness,
     max_body_bytes: int,
+    body_limits: dict[str, int] | None = None,
+    guard: Guard | None = None,
     unavailable: tuple[type[Exception], ...] = (),
 ) -> None:
     """Error handlers, body limit, metrics/access-log middleware, /livez /readyz /metrics.
@@ -218,7 +252,7 @@ def install_http_shell(
                 },
             )
 
-    app.add_middleware(BodyLimitMiddleware, limit=max_body_bytes)
+    app.add_middleware(BodyLimitMiddleware, limit=max_body_bytes, limits=body_limits, guard=guard)
     app.include_router(health_router(readiness))
 
     @app.get("/metrics", tags=["health"], include_in_schema=False)

@@ -7,7 +7,11 @@ disk). Decoding follows the reference pipeline the shared test data was computed
 EXIF orientation applied, converted to RGB, hashed at full resolution, so the server's PDQ is
 the same as ``testdata/pdq/expected.csv``.
 
-Decompression bombs are refused by pixel count before the pixels are decoded.
+Decompression bombs are refused by pixel count before the pixels are decoded. Only the formats
+of ``FORMATS`` are ever tried (Pillow's ``formats=``): the photo formats phones and browsers
+make. Pillow knows dozens more (PSD, FITS, SGI, TGA, …), several with recent CVEs in their
+decoders; bytes in those formats are refused as ``not_an_image`` without their decoder
+running. HEIF would need the ``pillow-heif`` plugin, which Haven does not install.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 import pdqhash
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP")
 
 
 class ImageRejected(ValueError):
@@ -45,7 +51,7 @@ def fingerprint_image(data: bytes, *, max_pixels: int) -> ImageFingerprints:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as image:
+            with Image.open(io.BytesIO(data), formats=FORMATS) as image:
                 width, height = image.size
                 if width * height > max_pixels:
                     raise ImageRejected(
@@ -60,7 +66,8 @@ def fingerprint_image(data: bytes, *, max_pixels: int) -> ImageFingerprints:
         raise ImageRejected("image_too_large", "image has too many pixels to decode") from None
     except UnidentifiedImageError:
         raise ImageRejected(
-            "not_an_image", "the body is not an image format Haven can decode"
+            "not_an_image",
+            f"the body is not an image in a format Haven decodes ({', '.join(FORMATS)})",
         ) from None
     except (OSError, ValueError, SyntaxError, EOFError) as exc:
         raise ImageRejected("corrupt_image", f"the image could not be decoded: {exc}") from None

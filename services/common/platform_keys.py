@@ -23,12 +23,14 @@ from services.common.kafka import EventProducer
 from services.common.settings import ServiceSettings
 
 
-def bearer_token(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
+def token_of(header: str) -> str:
+    """The token of an ``Authorization: Bearer <token>`` header ("" if it is not one)."""
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        return None
-    return token.strip()
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+def bearer_token(request: Request) -> str | None:
+    return token_of(request.headers.get("authorization", "")) or None
 
 
 def require_platform(request: Request, directory: PlatformDirectory) -> PlatformSnapshot:

@@ -91,10 +91,15 @@ class Workers:
 def serve(
     app_factory: Callable[[], FastAPI], *, default_port: int, log_level: str = "INFO"
 ) -> None:
-    """``python -m services.<name> [--host H] [--port P]``."""
+    """``python -m services.<name> [--host H] [--port P] [--limit-concurrency N]``.
+
+    Slow clients cannot exhaust the process: beyond ``--limit-concurrency`` connections and
+    requests at once uvicorn answers 503 at once, an idle keep-alive connection is closed
+    after 5 s, and a request head larger than 16 KB is refused (h11's limit)."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=default_port)
+    parser.add_argument("--limit-concurrency", type=int, default=512)
     args = parser.parse_args()
     configure_logging(log_level)
     uvicorn.run(
@@ -106,4 +111,7 @@ def serve(
         proxy_headers=False,
         server_header=False,
         timeout_graceful_shutdown=10,
+        limit_concurrency=args.limit_concurrency,
+        timeout_keep_alive=5,
+        h11_max_incomplete_event_size=16_384,
     )

@@ -10,7 +10,7 @@ its own rate-limit bucket by sending the header).
 
 from typing import ClassVar
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from services.common.settings import PLACEHOLDER_SECRET, ServiceSettings
@@ -32,6 +32,8 @@ class IntakeSettings(ServiceSettings):
     # Rate limits per client (HMAC of its address under a daily key), fixed one-minute windows.
     client_key_seed: SecretStr = SecretStr(PLACEHOLDER_SECRET)
     trust_forwarded_for: bool = False
+    # IPv6 clients are limited per network of this many bits (a household or phone gets a /64).
+    ipv6_prefix: int = Field(default=64, ge=32, le=128)
     rate_limit_writes_per_minute: int = 20
     rate_limit_reads_per_minute: int = 120
     rate_limit_window_s: int = 60

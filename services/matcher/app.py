@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from services.common.app import service_app
 from services.common.kafka import EventProducer
-from services.common.platform_keys import PlatformDirectoryWorker
+from services.common.platform_keys import PlatformDirectoryWorker, token_of
 from services.matcher.api import actions, image, match
 from services.matcher.metrics import MatcherMetrics
 from services.matcher.operations import Matcher
@@ -32,6 +32,10 @@ def create_app(settings: MatcherSettings | None = None) -> FastAPI:
         producer=producer,
         workers={"index": index_worker, "platforms": platforms},
         routers=[match.router, image.router, actions.router],
+        # Every /v1/ route needs a platform key: checked before the body is read, so an
+        # anonymous 15 MB upload costs the matcher one header lookup.
+        guard=lambda header: platforms.directory.authenticate(token_of(header)) is not None,
+        body_limits={"/v1/match/image": settings.max_image_bytes, "/v1/actions": 16_384},
         state={
             "matcher": Matcher(index_worker.index, producer, settings, metrics),
             "platforms": platforms.directory,

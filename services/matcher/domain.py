@@ -75,6 +75,35 @@ class HashListView:
         """Whether the hash list has ever held this entry (active or not)."""
         return hash_key(signal, value) in self._sequences
 
+    def rows(self) -> Iterator[tuple[str, int, bool, VideoFrames | None]]:
+        """Every key the view knows: its sequence, whether it is active, and for an active
+        video its frames (a PDQ or MD5 value is the key's own suffix). What a snapshot holds."""
+        for key, sequence in self._sequences.items():
+            value = self._index.banked(key)
+            frames = value if key.startswith("vpdq:") and isinstance(value, tuple) else None
+            yield key, sequence, value is not None, frames
+
+    @classmethod
+    def restore(
+        cls, rows: Iterator[tuple[str, int, bool, VideoFrames | None]], last_sequence: int
+    ) -> HashListView:
+        """A view from ``rows``, bulk-loaded (the caller ends the bulk load once caught up)."""
+        view = cls()
+        view.begin_bulk_load()
+        for key, sequence, active, frames in rows:
+            view._sequences[key] = sequence
+            signal, _, value = key.partition(":")
+            if not active:
+                continue
+            if signal == SignalType.PDQ.value:
+                view._index.add_pdq(key, value)
+            elif signal == SignalType.MD5.value:
+                view._index.add_md5(key, value)
+            elif frames:
+                view._index.add_vpdq(key, frames)
+        view.last_sequence = last_sequence
+        return view
+
     def apply(self, entry: HashListEntry) -> None:
         key = entry.key
         known = self._sequences.get(key)

@@ -105,8 +105,7 @@ class IndexWorker:
         if snapshot is None:
             return
         with self.index.locked():
-            self.index.view = snapshot.view
-            snapshot.view.begin_bulk_load()
+            self.index.view = snapshot.view  # restored in bulk-load mode
             self._positions = dict(snapshot.positions)
         log.info(
             "index snapshot loaded",

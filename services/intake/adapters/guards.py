@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import ipaddress
 import json
 import os
 import time
@@ -29,8 +30,23 @@ import redis.asyncio as aioredis
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 
+def client_network(address: str, *, ipv6_prefix: int = 64) -> str:
+    """What one client is for rate limiting: an IPv4 address, or the IPv6 network of
+    ``ipv6_prefix`` bits around it (one home or phone is given a whole /64, so keying on the
+    exact address would give it 2^64 buckets). An IPv4-mapped IPv6 address is its IPv4."""
+    try:
+        ip = ipaddress.ip_address(address.strip("[]"))
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, ipv6_prefix), strict=False))
+    return str(ip)
+
+
 def client_id(seed: bytes, address: str, *, now: datetime | None = None) -> str:
-    """The rate-limit identity of a client address for today (UTC)."""
+    """The rate-limit identity of a client (``client_network``) for today (UTC)."""
     day = (now or datetime.now(UTC)).strftime("%Y-%m-%d")
     day_key = hmac.new(seed, f"haven-client-key:{day}".encode(), hashlib.sha256).digest()
     return hmac.new(day_key, address.encode(), hashlib.sha256).hexdigest()

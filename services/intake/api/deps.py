@@ -9,7 +9,12 @@ from fastapi import Depends, Header, Request
 
 from services.common.app import from_state
 from services.common.http import ApiError
-from services.intake.adapters.guards import Idempotency, RateLimiter, client_id
+from services.intake.adapters.guards import (
+    Idempotency,
+    RateLimiter,
+    client_id,
+    client_network,
+)
 from services.intake.adapters.pow import PowRejected, ProofOfWork
 from services.intake.operations import Intake
 from services.intake.settings import IntakeSettings
@@ -36,7 +41,8 @@ async def _limit(request: Request, kind: str, limit: int) -> None:
     settings = get_intake(request).settings
     limiter: RateLimiter = request.app.state.rate_limiter
     seed = settings.client_key_seed.get_secret_value().encode()
-    retry_after = await limiter.hit(kind, client_id(seed, client_address(request, settings)), limit)
+    network = client_network(client_address(request, settings), ipv6_prefix=settings.ipv6_prefix)
+    retry_after = await limiter.hit(kind, client_id(seed, network), limit)
     if retry_after is not None:
         get_intake(request).metrics.rate_limited.labels(kind).inc()
         raise ApiError(

@@ -63,6 +63,11 @@ class SignalIndex:
         """Entries currently banked, all signals together."""
         return len(self._entries)
 
+    def banked(self, key: str) -> object | None:
+        """The value banked under ``key`` (hex, or a video's ``(hex, quality)`` frames)."""
+        entry = self._entries.get(key)
+        return None if entry is None else entry[2]
+
     def count(self, signal: SignalType) -> int:
         """Entries currently banked for one signal (kept as counters: O(1), for metrics)."""
         return self._counts[signal]
