@@ -139,7 +139,7 @@ ACCESS: dict[str, ServiceAccess] = {
         platform_topics=("CREATE", "WRITE"),
         transactional=True,
     ),
-    "matcher": ServiceAccess(reads=(HASHLIST, PLATFORMS), writes=(MATCHES, ACTIONS)),
+    "matcher": ServiceAccess(reads=(HASHLIST, PLATFORMS, DELIVERIES), writes=(MATCHES, ACTIONS)),
     "audit": ServiceAccess(
         reads=tuple(spec for spec in TOPICS if spec is not CHECKPOINTS),
         writes=(CHECKPOINTS,),

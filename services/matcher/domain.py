@@ -9,9 +9,13 @@ Decisions where the issue is silent:
 * A platform is matched against every *active* entry, whatever signals its delivery filter
   subscribes to: the filter shapes what is pushed to a platform, but a platform that asks
   about an upload should learn that it is on the list.
-* An action report is accepted for any entry the hash list has ever held (``known``), even
-  one withdrawn since the match: the platform acted on what it saw, and the submitter's
-  status should show it.
+* An action report is accepted only on an entry that was delivered to the reporting platform:
+  its signal filter admits the entry and one of its channels has delivered the list past the
+  entry's sequence (``Deliveries``, fed from ``haven.deliveries.v1``). Otherwise a platform
+  could mark a fingerprint it was never sent as "removed" in a victim's status. The entry may
+  be withdrawn since: the platform acted on what it saw. The view knows only an entry's
+  latest sequence, so right after an entry changes a platform may be told "not delivered"
+  until its channel has delivered the change (a retry then succeeds).
 """
 
 from __future__ import annotations
@@ -74,6 +78,10 @@ class HashListView:
     def known(self, signal: SignalType, value: str) -> bool:
         """Whether the hash list has ever held this entry (active or not)."""
         return hash_key(signal, value) in self._sequences
+
+    def sequence_of(self, signal: SignalType, value: str) -> int | None:
+        """The entry's latest sequence, if the hash list has ever held it."""
+        return self._sequences.get(hash_key(signal, value))
 
     def rows(self) -> Iterator[tuple[str, int, bool, VideoFrames | None]]:
         """Every key the view knows: its sequence, whether it is active, and for an active
@@ -141,6 +149,23 @@ class HashListView:
 
     def match_vpdq(self, frames: VideoFrames) -> list[Match]:
         return self._matches(self._index.match_vpdq(frames))
+
+
+class Deliveries:
+    """How far each platform's list has been delivered: the highest ``last_sequence`` of a
+    delivered batch on any of its channels (each channel delivers in sequence order)."""
+
+    def __init__(self) -> None:
+        self._cursor: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def record(self, platform_id: str, last_sequence: int) -> None:
+        with self._lock:
+            self._cursor[platform_id] = max(self._cursor.get(platform_id, 0), last_sequence)
+
+    def reached(self, platform_id: str, sequence: int) -> bool:
+        with self._lock:
+            return self._cursor.get(platform_id, 0) >= sequence
 
 
 class SharedIndex:

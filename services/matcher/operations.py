@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 
 import anyio
@@ -21,9 +21,9 @@ from schemas.topics import MATCHES, TopicSpec
 from services.common.http import ApiError
 from services.common.imaging import ImageFingerprints, ImageRejected, fingerprint_image
 from services.common.kafka import Publisher
-from services.matcher.adapters.events import match_events, publish_all
+from services.matcher.adapters.events import RecentlyPublished, match_events, publish_all
 from services.matcher.api.models import ImageMatchRead, MatchRead, Md5ResultRead, PdqResultRead
-from services.matcher.domain import Match, SharedIndex
+from services.matcher.domain import Deliveries, Match, SharedIndex
 from services.matcher.lookup import Lookup, run_lookups
 from services.matcher.metrics import MatcherMetrics
 from services.matcher.settings import MatcherSettings
@@ -45,6 +45,8 @@ class Matcher:
     producer: Publisher
     settings: MatcherSettings
     metrics: MatcherMetrics
+    deliveries: Deliveries = field(default_factory=Deliveries)
+    published: RecentlyPublished = field(default_factory=RecentlyPublished)
 
     def publish(self, topic: TopicSpec, events: Sequence[MatchFound | ActionReported]) -> None:
         """Every event sent and acknowledged (``DeliveryFailed`` is the shell's 503)."""
@@ -59,12 +61,13 @@ async def match_and_record(
     """The matches of every lookup (one lock hold), each recorded as a ``MatchFound`` under
     its upload ref."""
     found = await run_in_threadpool(run_lookups, matcher.index, matcher.metrics, lookups)
-    events = [
+    events = matcher.published.fresh(
         e
         for ref, matches in zip(refs, found, strict=True)
         for e in match_events(platform_id, matches, ref)
-    ]
+    )
     await run_in_threadpool(matcher.publish, MATCHES, events)
+    matcher.published.remember(events)  # only once acknowledged: a 503 is retried in full
     return found
 
 

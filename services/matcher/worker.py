@@ -23,13 +23,13 @@ import uuid
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Message, TopicPartition
 
-from schemas.events import HashListEntry
-from schemas.topics import HASHLIST
+from schemas.events import DeliveryOutcome, DeliveryRecorded, HashListEntry
+from schemas.topics import DELIVERIES, HASHLIST
 from services.common.catch_up import topic_partitions, watermarks
 from services.common.consumer import ConsumerLoop
 from services.common.kafka import EventProducer, consumer_config
 from services.matcher.adapters.snapshot import IndexSnapshot, load_snapshot, save_snapshot
-from services.matcher.domain import SharedIndex
+from services.matcher.domain import Deliveries, SharedIndex
 from services.matcher.metrics import MatcherMetrics
 from services.matcher.settings import MatcherSettings
 
@@ -144,3 +144,38 @@ class IndexWorker:
         self.loop.stop()
         if self._loaded.is_set() and self.settings.index_snapshot:
             self.save_snapshot()
+
+
+class DeliveryWorker:
+    """Feeds ``Deliveries`` from ``haven.deliveries.v1`` (own group, from the beginning, no
+    commits, like the index); ready once caught up."""
+
+    def __init__(
+        self, settings: MatcherSettings, metrics: MatcherMetrics, producer: EventProducer
+    ) -> None:
+        self.deliveries = Deliveries()
+        self.loop = ConsumerLoop(
+            kafka=settings.kafka,
+            group_id=settings.group(f"deliveries.{uuid.uuid4().hex[:12]}"),
+            topics=[settings.topic(DELIVERIES)],
+            handler=self._apply,
+            producer=producer,
+            max_attempts=settings.consumer_max_attempts,
+            hooks=metrics.common.consumer_hooks(),
+            overrides={"enable.auto.commit": False},
+        )
+
+    def _apply(self, msg: Message) -> None:
+        record = DeliveryRecorded.model_validate_json(msg.value() or b"")
+        if record.outcome is DeliveryOutcome.DELIVERED:
+            self.deliveries.record(record.platform_id, record.last_sequence)
+
+    @property
+    def ready(self) -> bool:
+        return self.loop.ready
+
+    def run(self) -> None:
+        self.loop.run()
+
+    def stop(self) -> None:
+        self.loop.stop()

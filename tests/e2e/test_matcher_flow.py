@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import Stack
+from tests.support import feed
 from tests.support.wait import wait_until
 
 pytestmark = pytest.mark.e2e
@@ -82,8 +83,16 @@ def test_match_and_action_reach_the_case_status_and_withdrawal_stops_matching(
     assert [h["value"] for h in md5_hits] == [md5]
 
     action = {"signal": "pdq", "value": pdq, "action": "removed", "upload_ref": "upload-77"}
-    reported = platform.client.post("/v1/actions", json=action)
-    assert reported.status_code == 202, reported.text
+    early = platform.client.post("/v1/actions", json=action)  # it matched, but never pulled
+    assert early.status_code == 403 and early.json()["error"] == "not_delivered", early.text
+    pulled = feed.pull_all(stack.url("distributor"), key)[0]  # what a platform does first
+    assert pdq in {entry["value"] for entry in pulled}
+
+    def accepted() -> httpx.Response | None:
+        response = platform.client.post("/v1/actions", json=action)
+        return response if response.status_code == 202 else None
+
+    wait_until(accepted, timeout=30, what="the action accepted once the entry was delivered")
 
     def status_shows_it() -> dict[str, Any] | None:
         status = stack.case_status(number, secret)

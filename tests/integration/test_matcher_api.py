@@ -15,7 +15,6 @@ import io
 import random
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +25,9 @@ from PIL import Image
 from schemas.events import (
     ActionReported,
     Channel,
+    DeliveryOutcome,
+    DeliveryRecorded,
     EntryStatus,
-    HashListEntry,
     MatchFound,
     PlatformSnapshot,
 )
@@ -37,6 +37,7 @@ from schemas.signals import SignalType, VpdqFrame, vpdq_digest
 from schemas.topics import qualified
 from services.common.kafka import EventProducer
 from tests.integration.conftest import read_topic
+from tests.support.hashlist import HashList
 from tests.support.namespace import new_namespace
 from tests.support.services import ServiceProcess, service_env
 from tests.support.wait import wait_until
@@ -65,36 +66,6 @@ def video_frames(name: str) -> list[VpdqFrame]:
     ]
 
 
-class HashList:
-    """Writes hash-list entries the way the distributor does, with increasing sequences."""
-
-    def __init__(self, producer: EventProducer, topic: str) -> None:
-        self.producer, self.topic, self.sequence = producer, topic, 0
-
-    def put(
-        self,
-        signal: SignalType,
-        value: str,
-        status: EntryStatus = EntryStatus.ACTIVE,
-        frames: list[VpdqFrame] | None = None,
-    ) -> HashListEntry:
-        self.sequence += 1
-        now = datetime.now(UTC)
-        entry = HashListEntry(
-            signal=signal,
-            value=value,
-            frames=frames,
-            status=status,
-            refcount=1 if status is EntryStatus.ACTIVE else 0,
-            holders=["case-x"] if status is EntryStatus.ACTIVE else [],
-            first_seen=now,
-            last_changed=now,
-            sequence=self.sequence,
-        )
-        self.producer.send(self.topic, entry.key, entry)
-        return entry
-
-
 @pytest.fixture(scope="module")
 def namespace_of_module(request: pytest.FixtureRequest, kafka_bootstrap: KafkaAccess) -> str:
     namespace = new_namespace(request, "m")
@@ -113,11 +84,14 @@ def hash_list(kafka: EventProducer, namespace_of_module: str) -> HashList:
     return HashList(kafka, qualified("haven.hashlist.v1", namespace_of_module))
 
 
+PLATFORM_ID = "plat-" + uuid.uuid4().hex[:6]
+
+
 @pytest.fixture(scope="module")
 def platform_key(kafka: EventProducer, namespace_of_module: str) -> str:
     key, stored = new_api_key()
     snapshot = PlatformSnapshot(
-        platform_id="plat-" + uuid.uuid4().hex[:6],
+        platform_id=PLATFORM_ID,
         name="Test platform",
         signals=[SignalType.PDQ, SignalType.MD5],
         channels=[Channel.PULL],
@@ -312,19 +286,36 @@ def test_low_quality_image_still_matches_md5_and_says_pdq_was_skipped(
 # --------------------------------------------------------------------------- actions
 
 
-def test_action_report_is_published_for_a_banked_entry_only(
+def test_action_report_is_published_for_a_delivered_entry_only(
     client: httpx.Client,
     hash_list: HashList,
+    kafka: EventProducer,
     kafka_bootstrap: KafkaAccess,
     namespace_of_module: str,
 ) -> None:
     md5 = random.randbytes(16).hex()
-    hash_list.put(SignalType.MD5, md5)
+    banked = hash_list.put(SignalType.MD5, md5)
     eventually_matches(client, {"type": "md5", "value": md5})
     ref = "upl-" + uuid.uuid4().hex
     body = {"signal": "md5", "value": md5, "action": "removed", "upload_ref": ref}
-    response = client.post("/v1/actions", json=body)
-    assert response.status_code == 202, response.text
+    refused = client.post("/v1/actions", json=body)  # matched, but never delivered to it
+    assert refused.status_code == 403 and refused.json()["error"] == "not_delivered"
+    delivered = DeliveryRecorded(
+        platform_id=PLATFORM_ID,
+        channel=Channel.PULL,
+        batch_id="b-" + uuid.uuid4().hex,
+        first_sequence=banked.sequence,
+        last_sequence=banked.sequence,
+        keys=[banked.key],
+        outcome=DeliveryOutcome.DELIVERED,
+    )
+    kafka.send(qualified("haven.deliveries.v1", namespace_of_module), PLATFORM_ID, delivered)
+
+    def accepted() -> httpx.Response | None:
+        response = client.post("/v1/actions", json=body)
+        return response if response.status_code == 202 else None
+
+    wait_until(accepted, timeout=30, what="the action accepted once the entry was delivered")
     topic = qualified("haven.actions.v1", namespace_of_module)
     events = [
         ActionReported.model_validate_json(m.value() or b"")

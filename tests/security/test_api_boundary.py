@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import socket
-import struct
 import time
 import uuid
 from collections.abc import Iterator
@@ -20,10 +19,14 @@ from schemas.security import KafkaAccess
 from schemas.signals import SignalType
 from schemas.topics import qualified
 from services.common.kafka import EventProducer
+from tests.integration.conftest import read_topic
 from tests.security.conftest import AttackTable
+from tests.support.hashlist import HashList
+from tests.support.images import REFUSED_FORMATS
 from tests.support.intake import pow_header
 from tests.support.namespace import new_namespace
 from tests.support.services import ServiceProcess, service_env
+from tests.support.wait import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.security]
 FIFTEEN_MB = 15 * 1024 * 1024
@@ -114,19 +117,7 @@ def test_an_unauthenticated_15_mb_upload_is_answered_before_its_body(
     assert grown_mb < 5  # nothing near 15 MB was buffered
 
 
-def psd() -> bytes:
-    header = b"8BPS" + struct.pack(">H6xHIIHH", 1, 3, 1, 1, 8, 3)
-    return header + struct.pack(">III", 0, 0, 0) + struct.pack(">H", 0) + b"\x10\x20\x30"
-
-
-def fits() -> bytes:
-    cards = ["SIMPLE  =                    T", "BITPIX  =                    8",
-             "NAXIS   =                    2", "NAXIS1  =                    1",
-             "NAXIS2  =                    1", "END"]  # fmt: skip
-    return "".join(c.ljust(80) for c in cards).ljust(2880).encode() + b"\x7f".ljust(2880, b"\0")
-
-
-@pytest.mark.parametrize(("name", "make"), [("PSD", psd), ("FITS", fits)])
+@pytest.mark.parametrize(("name", "make"), REFUSED_FORMATS.items())
 def test_an_image_format_outside_the_allow_list_is_not_decoded(
     services: dict[str, ServiceProcess],
     platform_key: str,
@@ -172,3 +163,73 @@ def test_one_ipv6_64_is_one_client_for_the_rate_limit(
         f"{statuses.count(201)} accepted, 21st {statuses[-1]}; other /64 {other}",
     )
     assert statuses[:20] == [201] * 20 and statuses[20] == 429 and other == 201
+
+
+@pytest.fixture(scope="module")
+def banked(kafka_bootstrap: KafkaAccess, namespace: str) -> Iterator[HashList]:
+    producer = EventProducer(kafka_bootstrap)
+    yield HashList(producer, qualified("haven.hashlist.v1", namespace))
+    producer.close()
+
+
+def test_an_action_on_a_never_delivered_entry_is_refused(
+    services: dict[str, ServiceProcess],
+    platform_key: str,
+    banked: HashList,
+    attacks: AttackTable,
+) -> None:
+    md5 = uuid.uuid4().hex
+    banked.put(SignalType.MD5, md5)
+    client = httpx.Client(
+        base_url=services["matcher"].url,
+        headers={"Authorization": f"Bearer {platform_key}"},
+        timeout=30,
+    )
+    with client:
+        wait_until(
+            lambda: client.post(
+                "/v1/match", json={"signals": [{"type": "md5", "value": md5}]}
+            ).json()["results"][0]["matches"],
+            what="the entry matchable",
+        )
+        body = {"signal": "md5", "value": md5, "action": "removed", "upload_ref": "u1"}
+        refused = client.post("/v1/actions", json=body)
+    observed = f"{refused.status_code} {refused.json().get('error')}"
+    attacks.record("platform reports 'removed' on an entry never delivered to it", "403", observed)
+    assert refused.status_code == 403 and refused.json()["error"] == "not_delivered"
+
+
+def test_replayed_match_reports_are_recorded_once(
+    services: dict[str, ServiceProcess],
+    platform_key: str,
+    banked: HashList,
+    kafka_bootstrap: KafkaAccess,
+    namespace: str,
+    attacks: AttackTable,
+) -> None:
+    md5 = uuid.uuid4().hex
+    banked.put(SignalType.MD5, md5)
+    url, headers = (
+        f"{services['matcher'].url}/v1/match",
+        {"Authorization": f"Bearer {platform_key}"},
+    )
+    request = {"signals": [{"type": "md5", "value": md5}]}  # no upload_ref at all
+    wait_until(
+        lambda: httpx.post(url, json=request, headers=headers).json()["results"][0]["matches"],
+        what="the entry matchable",
+    )
+    for _ in range(5):
+        assert httpx.post(url, json=request, headers=headers, timeout=30).status_code == 200
+    recorded = [
+        m
+        for m in read_topic(
+            kafka_bootstrap, qualified("haven.matches.v1", namespace), expect=50, timeout=5
+        )
+        if md5.encode() in (m.value() or b"")
+    ]
+    attacks.record(
+        "the same match request (no upload_ref) replayed 6 times",
+        "1 MatchFound",
+        f"{len(recorded)} MatchFound",
+    )
+    assert len(recorded) == 1

@@ -5,15 +5,20 @@ lands on one partition in order. Requests wait for the broker's acknowledgement 
 event before answering: a platform that got a 2xx knows the fact is recorded.
 
 A platform retrying a match request (a timeout on its side) produces the same ``MatchFound``
-again; its ``event_id`` is a UUID5 of platform, entry and upload reference, so consumers see
-it as a redelivery. Action reports keep random ids: the same report can legitimately be made
+again; its ``event_id`` is a UUID5 of platform, entry and upload reference (the empty
+reference included: a platform that sends none reports each entry once), so consumers see
+it as a redelivery. The matcher also remembers the ids it published lately
+(``RecentlyPublished``) and does not send one again, so a replayed request adds nothing to
+``haven.matches.v1``. Action reports keep random ids: the same report can legitimately be made
 twice (under_review, then blocked, then under_review again), and the latest one wins.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
+import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterable
 from typing import Any
 
@@ -33,7 +38,7 @@ def match_event_id(platform_id: str, key: str, upload_ref: str) -> uuid.UUID:
 def match_events(platform_id: str, found: Iterable[Match], upload_ref: str) -> list[MatchFound]:
     return [
         MatchFound(
-            event_id=match_event_id(platform_id, m.key, upload_ref) if upload_ref else uuid.uuid4(),
+            event_id=match_event_id(platform_id, m.key, upload_ref),
             platform_id=platform_id,
             signal=m.signal,
             value=m.value,
@@ -43,6 +48,32 @@ def match_events(platform_id: str, found: Iterable[Match], upload_ref: str) -> l
         )
         for m in found
     ]
+
+
+class RecentlyPublished:
+    """The ids of the last ``size`` events published (a bounded, insertion-ordered set)."""
+
+    def __init__(self, size: int = 100_000) -> None:
+        self._ids: OrderedDict[uuid.UUID, None] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def fresh(self, events: Iterable[MatchFound]) -> list[MatchFound]:
+        """The events not published lately (duplicates within ``events`` too)."""
+        with self._lock:
+            new: dict[uuid.UUID, MatchFound] = {}
+            for event in events:
+                if event.event_id not in self._ids:
+                    new.setdefault(event.event_id, event)
+            return list(new.values())
+
+    def remember(self, events: Iterable[MatchFound]) -> None:
+        with self._lock:
+            for event in events:
+                self._ids[event.event_id] = None
+                self._ids.move_to_end(event.event_id)
+            while len(self._ids) > self._size:
+                self._ids.popitem(last=False)
 
 
 def publish_all(

@@ -4,38 +4,19 @@ file (Pillow would open both) is refused before its decoder runs; the photo form
 from __future__ import annotations
 
 import io
-import struct
 
 import pytest
 from PIL import Image
 
 from services.common.imaging import FORMATS, ImageRejected, fingerprint_image
+from tests.support.images import REFUSED_FORMATS
 
 
-def psd() -> bytes:
-    """A 1x1 RGB Photoshop file, raw channel data."""
-    header = b"8BPS" + struct.pack(">H6xHIIHH", 1, 3, 1, 1, 8, 3)
-    return header + struct.pack(">III", 0, 0, 0) + struct.pack(">H", 0) + b"\x10\x20\x30"
-
-
-def fits() -> bytes:
-    """A 1x1 8-bit FITS image."""
-    cards = ["SIMPLE  =                    T", "BITPIX  =                    8",
-             "NAXIS   =                    2", "NAXIS1  =                    1",
-             "NAXIS2  =                    1", "END"]  # fmt: skip
-    header = "".join(card.ljust(80) for card in cards).ljust(2880).encode()
-    return header + b"\x7f".ljust(2880, b"\x00")
-
-
-@pytest.mark.parametrize(
-    ("name", "make", "pillow_format"), [("PSD", psd, "PSD"), ("FITS", fits, "FITS")]
-)
-def test_formats_outside_the_allow_list_are_refused_undecoded(
-    name: str, make: object, pillow_format: str
-) -> None:
+@pytest.mark.parametrize(("name", "make"), REFUSED_FORMATS.items())
+def test_formats_outside_the_allow_list_are_refused_undecoded(name: str, make: object) -> None:
     data = make()  # type: ignore[operator]
     with Image.open(io.BytesIO(data)) as image:  # Pillow alone would decode it
-        assert image.format == pillow_format
+        assert image.format == name
     with pytest.raises(ImageRejected) as refused:
         fingerprint_image(data, max_pixels=10_000)
     assert refused.value.reason == "not_an_image", name
