@@ -262,3 +262,20 @@ class ConsumerLoop:
             raise
         finally:
             self._consumer.close()
+
+
+class LoopWorker:
+    """A background worker that is one ``ConsumerLoop`` (set ``self.loop``): its readiness,
+    run and stop are the loop's."""
+
+    loop: ConsumerLoop
+
+    @property
+    def ready(self) -> bool:
+        return self.loop.ready
+
+    def run(self) -> None:
+        self.loop.run()
+
+    def stop(self) -> None:
+        self.loop.stop()

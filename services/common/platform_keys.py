@@ -17,7 +17,7 @@ from fastapi import Request
 from schemas.events import PlatformSnapshot
 from schemas.platform_keys import PlatformDirectory
 from schemas.topics import PLATFORMS
-from services.common.consumer import ConsumerHooks, ConsumerLoop
+from services.common.consumer import ConsumerHooks, ConsumerLoop, LoopWorker
 from services.common.http import ApiError
 from services.common.kafka import EventProducer
 from services.common.settings import ServiceSettings
@@ -56,7 +56,7 @@ def require_platform(request: Request, directory: PlatformDirectory) -> Platform
     return platform
 
 
-class PlatformDirectoryWorker:
+class PlatformDirectoryWorker(LoopWorker):
     """Feeds a ``PlatformDirectory`` from ``haven.platforms.v1``; ready once caught up."""
 
     def __init__(
@@ -82,13 +82,3 @@ class PlatformDirectoryWorker:
         if msg.value() is None:
             return
         self.directory.apply(PlatformSnapshot.model_validate_json(msg.value() or b""))
-
-    @property
-    def ready(self) -> bool:
-        return self.loop.ready
-
-    def run(self) -> None:
-        self.loop.run()
-
-    def stop(self) -> None:
-        self.loop.stop()

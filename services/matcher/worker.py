@@ -26,7 +26,7 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Message,
 from schemas.events import DeliveryOutcome, DeliveryRecorded, HashListEntry
 from schemas.topics import DELIVERIES, HASHLIST
 from services.common.catch_up import topic_partitions, watermarks
-from services.common.consumer import ConsumerLoop
+from services.common.consumer import ConsumerLoop, LoopWorker
 from services.common.kafka import EventProducer, consumer_config
 from services.matcher.adapters.snapshot import IndexSnapshot, load_snapshot, save_snapshot
 from services.matcher.domain import Deliveries, SharedIndex
@@ -146,7 +146,7 @@ class IndexWorker:
             self.save_snapshot()
 
 
-class DeliveryWorker:
+class DeliveryWorker(LoopWorker):
     """Feeds ``Deliveries`` from ``haven.deliveries.v1`` (own group, from the beginning, no
     commits, like the index); ready once caught up."""
 
@@ -169,13 +169,3 @@ class DeliveryWorker:
         record = DeliveryRecorded.model_validate_json(msg.value() or b"")
         if record.outcome is DeliveryOutcome.DELIVERED:
             self.deliveries.record(record.platform_id, record.last_sequence)
-
-    @property
-    def ready(self) -> bool:
-        return self.loop.ready
-
-    def run(self) -> None:
-        self.loop.run()
-
-    def stop(self) -> None:
-        self.loop.stop()
