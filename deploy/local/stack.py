@@ -524,6 +524,7 @@ def service_env(extra: dict[str, str] | None = None) -> dict[str, str]:
         "HAVEN_ENV": os.environ.get("HAVEN_ENV", "development"),
         "HAVEN_REDIS_URL": os.environ.get("HAVEN_REDIS_URL", REDIS_URL),
         "HAVEN_DATA_DIR": str(STATE / "data"),
+        "HAVEN_DISTRIBUTOR_WEBHOOK_ALLOW_LOOPBACK": "true",  # development: local receivers
         **{k: v for k, v in dev_secrets().items() if k not in admin_only},
         **kafka_service_env(),
     }

@@ -42,6 +42,8 @@ class DistributorSettings(ServiceSettings):
     webhook_max_attempts: int = Field(default=8, ge=1)
     webhook_backoff_base_s: float = Field(default=0.5, ge=0)
     webhook_backoff_max_s: float = Field(default=60.0, ge=0)
+    # Development and tests only: accept http:// and loopback webhook URLs (never public).
+    webhook_allow_loopback: bool = False
 
     @property
     def provisioner(self) -> KafkaAccess:

@@ -93,7 +93,7 @@ def test_bad_platform_input_names_the_field(haven: Haven) -> None:
                 "id": "w",
                 "name": "W",
                 "channels": ["webhook"],
-                "webhook_url": "https://example.com/h",
+                "webhook_url": "https://93.184.216.34/h",
             }
         ).status_code
         == 201

@@ -117,6 +117,8 @@ def service_env(
             "HAVEN_DATA_DIR": str(data_dir),
             **namespace_secrets(namespace),
             "HAVEN_LOG_LEVEL": "INFO",
+            # Test webhook receivers listen on loopback (never allowed in production).
+            "HAVEN_DISTRIBUTOR_WEBHOOK_ALLOW_LOOPBACK": "true",
             # Cheap proof-of-work and generous per-client limits (every test client is
             # 127.0.0.1); tests of the limits themselves pass their own low values.
             "HAVEN_INTAKE_POW_MAX_NUMBER": "2000",

@@ -163,6 +163,7 @@ class Dispatcher:
                 timeout_s=s.webhook_timeout_s,
                 metrics=self.fanout.metrics,
                 stopping=self._stopping,
+                allow_loopback=s.webhook_allow_loopback,
             )
         record = delivery_record(self.platform_id, self.channel, entries, DeliveryOutcome.DELIVERED)
         listed = platform_entries(self.platform_id, entries)
@@ -184,7 +185,11 @@ class Dispatcher:
             return True
         log.error(
             "webhook batch failed after its last attempt; sent to the webhook DLQ",
-            extra={"platform": self.platform_id, "attempts": outcome.attempts},
+            extra={
+                "platform": self.platform_id,
+                "attempts": outcome.attempts,
+                "error": outcome.error[:300],
+            },
         )
         failed = WebhookBatchFailed(
             event_id=record.event_id,

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from services.distributor.adapters.public_http import PublicOnlyBackend, PublicOnlyTransport
 from services.distributor.domain.webhooks import (
     SIGNATURE_HEADER,
     RetryPolicy,
@@ -40,13 +41,18 @@ class WebhookSender:
         timeout_s: float,
         metrics: DistributorMetrics,
         stopping: threading.Event,
+        allow_loopback: bool = False,
     ) -> None:
         self.platform_id = platform_id
         self.policy = policy
         self.metrics = metrics
         self._stopping = stopping
+        backend = PublicOnlyBackend(allow_loopback=allow_loopback)
         self._client = httpx.Client(
-            timeout=httpx.Timeout(timeout_s), follow_redirects=False, trust_env=False
+            transport=PublicOnlyTransport(backend),
+            timeout=httpx.Timeout(timeout_s),
+            follow_redirects=False,
+            trust_env=False,
         )
 
     def close(self) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Body, Request
 
@@ -18,8 +19,8 @@ from schemas.security import PLATFORM_TOPIC_PREFIX
 from schemas.topics import PLATFORMS, platform_topic
 from services.common.http import ApiError
 from services.common.platform_keys import require_platform
-from services.common.settings import Environment
 from services.distributor.adapters import kafka_credentials
+from services.distributor.adapters.public_http import resolve_allowed
 from services.distributor.api.deps import AdminDep, DistributorDep, is_admin
 from services.distributor.api.models import (
     ChannelProgressRead,
@@ -84,9 +85,12 @@ def _existing(d: Distributor, platform_id: str) -> PlatformSnapshot:
 def add_platform(body: PlatformCreate, d: AdminDep) -> PlatformCredentialsRead:
     """Register a platform; answers its API key (and webhook secret) once."""
     if Channel.WEBHOOK in body.channels:
-        allow = d.settings.env in (Environment.TEST, Environment.DEVELOPMENT)
+        allow = d.settings.webhook_allow_loopback
         try:
-            check_webhook_url(body.webhook_url or "", allow_loopback_http=allow)
+            url = check_webhook_url(body.webhook_url or "", allow_loopback_http=allow)
+            parts = urlsplit(url)
+            default_port = 443 if parts.scheme == "https" else 80
+            resolve_allowed(parts.hostname or "", parts.port or default_port, allow_loopback=allow)
         except ValueError as exc:
             raise ApiError(422, "validation_failed", str(exc), ("webhook_url", str(exc))) from exc
     with d.registry_lock:

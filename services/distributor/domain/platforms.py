@@ -6,15 +6,20 @@ new ``PlatformSnapshot`` carrying what changed; the API key is shown once and st
 hash. Rotation issues a new key, gives the old ones ``expires_at`` (the grace period) and
 bumps the webhook secret version; keys whose grace period has passed are dropped.
 
-Webhook URLs must be https; plain http is accepted only for loopback hosts, and only in the
-test and development environments, so a production registry can never send fingerprints in
-clear text.
+Webhook URLs must be https and must reach a public address: a registry must never be the
+way to make Haven POST to 169.254.169.254 (cloud metadata), 10/8 or anything else inside its
+network. ``address_allowed`` is the rule; it is applied to every address a URL's host
+resolves to, at registration and again when each connection is made
+(``adapters/public_http.py``), so a name that later resolves elsewhere (DNS rebinding) is
+refused too. Plain http, and loopback addresses, are accepted only with
+``webhook_allow_loopback`` (development and tests), so a production registry can never send
+fingerprints in clear text or to itself.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from ipaddress import ip_address
+from ipaddress import IPv6Address, ip_address
 from urllib.parse import urlsplit
 
 from schemas.events import ApiKeyHash, Channel, PlatformChange, PlatformSnapshot
@@ -23,6 +28,18 @@ from schemas.signals import SignalType
 
 PLATFORM_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def address_allowed(address: str, *, allow_loopback: bool) -> bool:
+    """Whether webhooks may connect to ``address``: a globally routable unicast address (not
+    private, shared, link-local, multicast, reserved or documentation), or loopback when
+    allowed. An IPv4-mapped IPv6 address is judged as its IPv4."""
+    ip = ip_address(address.split("%", 1)[0])
+    if isinstance(ip, IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if ip.is_loopback:
+        return allow_loopback
+    return ip.is_global and not ip.is_multicast
 
 
 def check_webhook_url(url: str, *, allow_loopback_http: bool) -> str:
