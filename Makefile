@@ -2,7 +2,7 @@
 PY ?= .venv/bin/python
 STACK = python3 deploy/local/stack.py
 
-.PHONY: up down status venv infra test test-fast lint fmt schemas bench bench-quick
+.PHONY: up down status venv infra test test-fast lint fmt schemas bench bench-quick lock audit
 
 up:            ## venv, Kafka, Redis, topics, the four services; prints their URLs
 	$(STACK) up
@@ -44,3 +44,14 @@ bench: infra   ## every benchmark at full size (tens of minutes); tables + JSON 
 
 bench-quick: infra  ## every benchmark in its quick mode (minutes)
 	$(PY) bench/run_all.py --quick
+
+UV = .state/uv/bin/uv
+LOCK_FLAGS = --python-version 3.11 --python-platform x86_64-unknown-linux-gnu --generate-hashes -q
+
+lock:          ## re-pin requirements.lock (every extra) and requirements-runtime.lock (the image)
+	test -x $(UV) || (python3 -m venv .state/uv && .state/uv/bin/pip install -q uv)
+	$(UV) pip compile pyproject.toml --extra dev --extra bench --extra cli $(LOCK_FLAGS) -o requirements.lock
+	$(UV) pip compile pyproject.toml -c requirements.lock $(LOCK_FLAGS) -o requirements-runtime.lock
+
+audit: venv    ## known vulnerabilities in the locked set (needs PyPI's JSON API or OSV)
+	$(PY) -m pip_audit -r requirements.lock --require-hashes --disable-pip --strict --progress-spinner off

@@ -32,6 +32,7 @@ from confluent_kafka.cimpl import NewTopic
 
 from schemas.security import (
     PROVISIONER,
+    SCRAM_MECHANISM,
     SERVICES,
     Grant,
     KafkaAccess,
@@ -164,6 +165,7 @@ def env_access(environ: Mapping[str, str]) -> KafkaAccess:
         environ.get("HAVEN_KAFKA_USERNAME"),
         environ.get("HAVEN_KAFKA_PASSWORD"),
         environ.get("HAVEN_KAFKA_CA_FILE"),
+        environ.get("HAVEN_KAFKA_SASL_MECHANISM", SCRAM_MECHANISM),
     )
 
 

@@ -205,13 +205,22 @@ class DeliveryRecorded(Event):
     attempts: int = 1
 
 
+class EntryRef(StrictModel):
+    """A hash-list entry by key and sequence (its content is on the hash list)."""
+
+    key: str
+    sequence: int
+
+
 class WebhookBatchFailed(Event):
     """A webhook batch that exhausted its attempts (``haven.webhooks.dlq.v1``).
 
-    It carries the entries so an operator can replay them. The platform's webhook cursor moves
+    It names the batch's entries by key and sequence, so an operator can replay them, without
+    carrying them: a batch of videos can be far larger than a Kafka message, and a record
+    that cannot be written would block the dead-lettering. The platform's webhook cursor moves
     on past it (a failed ``DeliveryRecorded`` marks the batch), so one rejected batch never
-    freezes later additions and withdrawals; nothing is lost, because the entries are here
-    and the platform's pull feed always serves the latest state of every key.
+    freezes later additions and withdrawals; nothing is lost, because the entries are on the
+    hash list and the platform's pull feed always serves the latest state of every key.
     """
 
     type: Literal["WebhookBatchFailed"] = "WebhookBatchFailed"
@@ -219,7 +228,7 @@ class WebhookBatchFailed(Event):
     batch_id: str
     first_sequence: int
     last_sequence: int
-    entries: list[PlatformListEntry]
+    entries: list[EntryRef]
     attempts: int
     last_error: str = Field(max_length=2000)
 

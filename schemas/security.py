@@ -64,6 +64,9 @@ class KafkaAccess:
     username: str | None = None
     password: str | None = field(default=None, repr=False)
     ca_file: str | None = None
+    # SCRAM for every principal; a broker whose admin is a static PLAIN user (the
+    # docker-compose one: the image cannot add SCRAM credentials at format) says PLAIN here.
+    mechanism: str = SCRAM_MECHANISM
 
     def config(self) -> dict[str, Any]:
         """The librdkafka settings of this principal's connection."""
@@ -72,7 +75,7 @@ class KafkaAccess:
             return config
         config |= {
             "security.protocol": "SASL_SSL",
-            "sasl.mechanisms": SCRAM_MECHANISM,
+            "sasl.mechanisms": self.mechanism,
             "sasl.username": self.username,
             "sasl.password": self.password or "",
         }
@@ -81,7 +84,7 @@ class KafkaAccess:
         return config
 
     def as_user(self, username: str, password: str) -> KafkaAccess:
-        """The same broker, reached as another principal."""
+        """The same broker, reached as another (SCRAM) principal."""
         return KafkaAccess(self.bootstrap, username, password, self.ca_file)
 
 

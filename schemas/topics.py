@@ -30,6 +30,15 @@ from schemas.events import (
 )
 
 DAY_MS = 24 * 3600 * 1000
+# Every size Haven accepts fits every hop it travels. The largest record is a case: its
+# snapshot (haven.cases.v1) holds every item, and intake caps a case at MAX_CASE_FRAMES video
+# frames (~110 bytes of JSON each, under 4 MB in all), so the two case topics take 8 MiB;
+# everything else is bounded below Kafka's usual 1 MiB (a hash-list entry is one video, at
+# most 7,200 frames; pages and webhook batches are cut by bytes). Producers may send up to
+# PRODUCER_MAX_BYTES (services.common.kafka), above every topic's limit.
+DEFAULT_MESSAGE_BYTES = 1024 * 1024
+CASE_MESSAGE_BYTES = 8 * 1024 * 1024
+PRODUCER_MAX_BYTES = CASE_MESSAGE_BYTES + 64 * 1024
 FOREVER = -1
 DLQ_SUFFIX = ".dlq"
 _PLATFORM_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
@@ -46,6 +55,7 @@ class TopicSpec:
     partitions: int = 3
     compacted: bool = False
     retention_ms: int = FOREVER
+    max_message_bytes: int = DEFAULT_MESSAGE_BYTES
 
     @property
     def config(self) -> dict[str, str]:
@@ -54,6 +64,7 @@ class TopicSpec:
             "cleanup.policy": "compact" if self.compacted else "delete",
             "retention.ms": str(self.retention_ms),
             "min.insync.replicas": "1",
+            "max.message.bytes": str(self.max_message_bytes),
         }
         if self.compacted:
             # Keep tombstones/history long enough for any consumer that rebuilds state.
@@ -71,9 +82,20 @@ class TopicSpec:
 
 
 SUBMISSIONS = TopicSpec(
-    "haven.submissions.v1", "case id", "intake", (CaseOpened, MediaAdded, CaseWithdrawn)
+    "haven.submissions.v1",
+    "case id",
+    "intake",
+    (CaseOpened, MediaAdded, CaseWithdrawn),
+    max_message_bytes=CASE_MESSAGE_BYTES,
 )
-CASES = TopicSpec("haven.cases.v1", "case id", "intake", (CaseSnapshot,), compacted=True)
+CASES = TopicSpec(
+    "haven.cases.v1",
+    "case id",
+    "intake",
+    (CaseSnapshot,),
+    compacted=True,
+    max_message_bytes=CASE_MESSAGE_BYTES,
+)
 HASHLIST = TopicSpec(
     "haven.hashlist.v1", "<signal>:<value>", "distributor", (HashListEntry,), compacted=True
 )
@@ -145,6 +167,7 @@ def dlq_of(spec: TopicSpec) -> TopicSpec:
         (),
         spec.partitions,
         retention_ms=30 * DAY_MS,
+        max_message_bytes=spec.max_message_bytes,  # a poison copy is as large as its source
     )
 
 

@@ -159,9 +159,13 @@ def install(missing: list[str]) -> None:
 
 
 def ensure_venv() -> None:
-    """Create .venv and install the project with its dev extras when pyproject changed."""
+    """Create .venv and install the locked dependencies (``requirements.lock``: every extra,
+    each pinned with its hashes, so nothing unreviewed is installed), then the project itself,
+    when the lock or pyproject changed."""
     stamp = VENV / ".haven-installed"
-    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    digest = hashlib.sha256(
+        (ROOT / "pyproject.toml").read_bytes() + (ROOT / "requirements.lock").read_bytes()
+    ).hexdigest()
     if stamp.exists() and stamp.read_text() == digest and PY.exists():
         return
     if not PY.exists():
@@ -169,9 +173,10 @@ def ensure_venv() -> None:
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
     log("installing Python dependencies (pip's cache makes this quick after the first time)")
     subprocess.run([str(PY), "-m", "pip", "install", "-q", "--upgrade", "pip"], check=True)
-    subprocess.run(
-        [str(PY), "-m", "pip", "install", "-q", "-e", f"{ROOT}[dev,bench,cli]"], check=True
-    )
+    lock = ROOT / "requirements.lock"
+    pip = [str(PY), "-m", "pip", "install", "-q"]
+    subprocess.run([*pip, "--require-hashes", "-r", str(lock)], check=True)
+    subprocess.run([*pip, "--no-deps", "-e", str(ROOT)], check=True)
     stamp.write_text(digest)
 
 

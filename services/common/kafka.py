@@ -26,6 +26,7 @@ from confluent_kafka import KafkaError, KafkaException, Message, Producer
 from pydantic import BaseModel
 
 from schemas.security import KafkaAccess
+from schemas.topics import PRODUCER_MAX_BYTES
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +116,7 @@ def producer_config(kafka: KafkaAccess, **overrides: Any) -> dict[str, Any]:
         "delivery.timeout.ms": 30_000,
         "request.timeout.ms": 10_000,
         "compression.type": "lz4",
+        "message.max.bytes": PRODUCER_MAX_BYTES,
     }
     config.update(overrides)
     return config

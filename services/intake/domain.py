@@ -18,6 +18,7 @@ import hashlib
 import hmac
 import secrets
 import uuid
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -232,17 +233,37 @@ def secret_matches(secret: str, snapshot: CaseSnapshot | None) -> bool:
     return verify_secret(secret, snapshot.secret_hash)
 
 
+def frame_count(media: Iterable[ImageMedia | VideoMedia]) -> int:
+    return sum(len(item.frames) for item in media if isinstance(item, VideoMedia))
+
+
 def limit_problems(
-    media: list[ImageMedia | VideoMedia], *, existing: int, max_media: int, max_frames: int
+    media: list[ImageMedia | VideoMedia],
+    *,
+    existing: Sequence[MediaItem] = (),
+    max_media: int,
+    max_frames: int,
+    max_case_frames: int,
 ) -> list[dict[str, str]]:
-    """Field problems of a submission against the case limits (empty when acceptable)."""
+    """Field problems of a submission to a case holding ``existing`` against the case limits
+    (empty when acceptable). The frame budget of a whole case is what keeps its snapshot,
+    which holds every item, within the case topics' message size (``schemas.topics``)."""
     problems = []
-    if existing + len(media) > max_media:
+    frames = frame_count(item.media for item in existing) + frame_count(media)
+    if frames > max_case_frames:
+        problems.append(
+            {
+                "field": "items",
+                "message": f"a case holds at most {max_case_frames} video frames in all; "
+                f"this would make it {frames} (open another case for more videos)",
+            }
+        )
+    if len(existing) + len(media) > max_media:
         problems.append(
             {
                 "field": "items",
                 "message": f"a case holds at most {max_media} items; "
-                f"it has {existing} and {len(media)} were sent",
+                f"it has {len(existing)} and {len(media)} were sent",
             }
         )
     for index, item in enumerate(media):

@@ -11,6 +11,7 @@ HTTP shell turns them into a 503 that the client may simply retry.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from schemas.events import CaseSnapshot, CaseStatus, Event, MediaItem
@@ -47,13 +48,16 @@ async def publish(intake: Intake, submission: Event, snapshot: CaseSnapshot) -> 
     )
 
 
-def check_limits(*, settings: IntakeSettings, items: list[Media], existing: int) -> None:
+def check_limits(
+    *, settings: IntakeSettings, items: list[Media], existing: Sequence[MediaItem] = ()
+) -> None:
     """422 naming the first limit ``items`` would break on a case holding ``existing``."""
     problems = domain.limit_problems(
         items,
         existing=existing,
         max_media=settings.max_media_per_case,
         max_frames=settings.max_frames_per_video,
+        max_case_frames=settings.max_frames_per_case,
     )
     if problems:
         raise ApiError(422, "limit_exceeded", problems[0]["message"], fields=problems)
@@ -103,7 +107,7 @@ async def add_media(*, intake: Intake, case: CaseSnapshot, items: list[Media]) -
     store = intake.store
     async with store.lock(case.case_id, timeout=intake.settings.case_lock_timeout_s):
         current = await store.get(case.case_number) or case
-        check_limits(settings=intake.settings, items=items, existing=len(current.items))
+        check_limits(settings=intake.settings, items=items, existing=current.items)
         try:
             added, updated = domain.add_media(current, items)
         except domain.CaseClosed as exc:

@@ -22,6 +22,9 @@ class IntakeSettings(ServiceSettings):
 
     max_media_per_case: int = 50
     max_frames_per_video: int = 7200
+    # A case's snapshot holds every item, and must fit haven.cases.v1's message size
+    # (schemas.topics): 30,000 frames of ~110 bytes is 3.3 MB, under its 8 MiB.
+    max_frames_per_case: int = Field(default=30_000, le=60_000)
     max_body_bytes: int = 2_000_000
 
     # Proof-of-work (ALTCHA): a phone solves 100k SHA-256 in well under a second.

@@ -14,6 +14,7 @@ from services.common.app import service_app
 from services.common.kafka import EventProducer
 from services.common.platform_keys import PlatformDirectoryWorker, token_of
 from services.matcher.api import actions, image, match
+from services.matcher.domain import PlatformBudget
 from services.matcher.metrics import MatcherMetrics
 from services.matcher.operations import Matcher
 from services.matcher.settings import MatcherSettings
@@ -40,7 +41,12 @@ def create_app(settings: MatcherSettings | None = None) -> FastAPI:
         body_limits={"/v1/match/image": settings.max_image_bytes, "/v1/actions": 16_384},
         state={
             "matcher": Matcher(
-                index_worker.index, producer, settings, metrics, delivery_worker.deliveries
+                index_worker.index,
+                producer,
+                settings,
+                metrics,
+                delivery_worker.deliveries,
+                budget=PlatformBudget(settings.platform_requests_per_minute),
             ),
             "platforms": platforms.directory,
         },

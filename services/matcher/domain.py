@@ -168,6 +168,29 @@ class Deliveries:
             return self._cursor.get(platform_id, 0) >= sequence
 
 
+class PlatformBudget:
+    """Requests per platform per fixed window, in this instance's memory: one platform's
+    burst cannot starve the others (429 with ``Retry-After`` once its budget is spent)."""
+
+    def __init__(self, per_window: int, window_s: float = 60.0) -> None:
+        self._per_window = per_window
+        self._window_s = window_s
+        self._counts: dict[tuple[str, int], int] = {}
+        self._lock = threading.Lock()
+
+    def spend(self, platform_id: str, now: float) -> float | None:
+        """None if the request may go ahead, else the seconds until the next window."""
+        window = int(now // self._window_s)
+        with self._lock:
+            if len(self._counts) > 10_000:  # old windows of every platform
+                self._counts = {k: v for k, v in self._counts.items() if k[1] >= window}
+            used = self._counts.get((platform_id, window), 0)
+            if used >= self._per_window:
+                return (window + 1) * self._window_s - now
+            self._counts[(platform_id, window)] = used + 1
+            return None
+
+
 class SharedIndex:
     """The index every lookup reads and the consumer changes, with the one lock that makes each
     change and each batch of lookups atomic: a lookup never sees a half-applied entry, and a

@@ -23,7 +23,7 @@ from services.common.imaging import ImageFingerprints, ImageRejected, fingerprin
 from services.common.kafka import Publisher
 from services.matcher.adapters.events import RecentlyPublished, match_events, publish_all
 from services.matcher.api.models import ImageMatchRead, MatchRead, Md5ResultRead, PdqResultRead
-from services.matcher.domain import Deliveries, Match, SharedIndex
+from services.matcher.domain import Deliveries, Match, PlatformBudget, SharedIndex
 from services.matcher.lookup import Lookup, run_lookups
 from services.matcher.metrics import MatcherMetrics
 from services.matcher.settings import MatcherSettings
@@ -46,6 +46,7 @@ class Matcher:
     settings: MatcherSettings
     metrics: MatcherMetrics
     deliveries: Deliveries = field(default_factory=Deliveries)
+    budget: PlatformBudget = field(default_factory=lambda: PlatformBudget(6000))
     published: RecentlyPublished = field(default_factory=RecentlyPublished)
 
     def publish(self, topic: TopicSpec, events: Sequence[MatchFound | ActionReported]) -> None:

@@ -23,6 +23,9 @@ class MatcherSettings(ServiceSettings):
     max_image_pixels: int = 40_000_000
     image_workers: int = Field(2, ge=1, description="images decoded and hashed at once")
     publish_timeout_s: float = 10.0
+    platform_requests_per_minute: int = Field(
+        6000, ge=1, description="per platform and matcher instance (429 beyond)"
+    )
     index_snapshot: bool = Field(True, description="keep an index snapshot in data_dir")
     snapshot_after_replay: int = Field(
         100_000, ge=0, description="save a snapshot at start-up if this many entries were replayed"

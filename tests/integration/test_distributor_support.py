@@ -132,6 +132,7 @@ class Receiver:
     ``"hang"`` to answer too late (the sender times out)."""
 
     script: Callable[[int], int | str] = lambda n: 200
+    max_body: int | None = None  # answer 413 to a larger batch
     batches: list[dict[str, Any]] = field(default_factory=list)
     requests: int = 0
     signatures: list[tuple[str, bytes]] = field(default_factory=list)
@@ -153,6 +154,8 @@ class Receiver:
                     receiver.requests += 1
                     n = receiver.requests
                 answer = receiver.script(n)
+                if receiver.max_body is not None and len(body) > receiver.max_body:
+                    answer = 413
                 if answer == "hang":
                     time.sleep(2.0)
                     answer = 200  # too late: the sender has given up on this attempt

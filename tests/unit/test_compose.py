@@ -21,7 +21,7 @@ def compose() -> dict[str, Any]:
 
 def test_every_part_is_declared_with_a_healthcheck() -> None:
     services = compose()["services"]
-    for name in [*HAVEN, "kafka", "redis", "prometheus", "grafana"]:
+    for name in [*HAVEN, "kafka", "redis", "proxy", "prometheus", "grafana"]:
         assert name in services, name
         assert "healthcheck" in services[name], f"{name} has no healthcheck"
     assert services["kafka"]["image"].startswith("apache/kafka:4")
@@ -32,7 +32,7 @@ def test_haven_services_use_one_image_their_port_and_healthy_dependencies() -> N
     for name, port in HAVEN.items():
         service = services[name]
         assert service["build"] == "."
-        assert f"{port}:{port}" in service["ports"]
+        assert str(port) in service["expose"] and "ports" not in service  # only via the proxy
         assert f"services.{name}" in service["command"]
         assert str(port) in " ".join(service["healthcheck"]["test"])
         depends = service["depends_on"]
@@ -40,10 +40,38 @@ def test_haven_services_use_one_image_their_port_and_healthy_dependencies() -> N
         assert depends["redis"]["condition"] == "service_healthy"
 
 
-def test_secrets_are_required_not_defaulted() -> None:
-    text = (ROOT / "docker-compose.yml").read_text()
-    for secret in ("HAVEN_ADMIN_TOKEN", "HAVEN_AUDITOR_TOKEN", "HAVEN_CLIENT_KEY_SEED"):
-        assert f"${{{secret}:?" in text
+def secrets_of(service: dict[str, Any]) -> set[str]:
+    env = service.get("environment") or {}
+    return {
+        name for name, value in env.items() if str(value).startswith("${") and ":?" in str(value)
+    }
+
+
+def test_every_secret_a_service_reads_is_required_and_it_gets_only_its_own() -> None:
+    from tests.security.test_fail_closed import secret_variables
+
+    services = compose()["services"]
+    for name in HAVEN:
+        wanted = {v for v in secret_variables(name)}
+        given = secrets_of(services[name])
+        # Each secret is given under the service's own name or the shared HAVEN_ one.
+        for variable in wanted:
+            shared = "HAVEN_" + variable.split("_", 2)[2]
+            assert variable in given or shared in given, f"{name} lacks {variable}"
+        others = {
+            s for s in given if s.split("_")[1].lower() in HAVEN and s.split("_")[1].lower() != name
+        }
+        assert not others, f"{name} is given other services' secrets {others}"
+
+
+def test_nothing_is_published_in_clear_or_anonymous() -> None:
+    services = compose()["services"]
+    kafka = services["kafka"]["environment"]
+    assert "PLAINTEXT" not in kafka["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"].replace("SASL_", "")
+    assert kafka["KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND"] == "false"
+    assert "ports" not in services["redis"] and "default off" in services["redis"]["command"]
+    assert "ports" not in services["prometheus"]
+    assert services["grafana"]["environment"]["GF_AUTH_ANONYMOUS_ENABLED"] == "false"
 
 
 def test_prometheus_scrapes_every_service() -> None:

@@ -9,7 +9,7 @@ between delivering and recording re-sends that batch, with the same batch id and
 ids: at least once on the wire, exactly once in effect for a platform that drops duplicates.
 
 - **Webhook**: a signed POST per batch (``domain/webhooks.py``). After the last attempt the batch,
-  with its entries, goes to ``haven.webhooks.dlq.v1`` (``WebhookBatchFailed``), a failed
+  naming its entries by key and sequence, goes to ``haven.webhooks.dlq.v1`` (``WebhookBatchFailed``), a failed
   ``DeliveryRecorded`` is written, the DLQ counter rises (an alert fires on it) and the
   dispatcher moves on. We chose moving on over blocking: one batch a platform rejects (a 4xx)
   or a long outage must not freeze every later withdrawal; nothing is lost, because the DLQ
@@ -37,6 +37,7 @@ from schemas.bootstrap import ensure_topics
 from schemas.events import (
     Channel,
     DeliveryOutcome,
+    EntryRef,
     PlatformListEntry,
     PlatformSnapshot,
     WebhookBatchFailed,
@@ -194,7 +195,7 @@ class Dispatcher:
         failed = WebhookBatchFailed(
             event_id=record.event_id,
             **batch,
-            entries=listed,
+            entries=[EntryRef(key=e.key, sequence=e.sequence) for e in entries],
             attempts=outcome.attempts,
             last_error=outcome.error[:2000],
         )

@@ -75,6 +75,11 @@ def entry_from_hashlist(raw: bytes) -> ViewEntry:
     return ViewEntry(sequence, signal, f"{signal.value}:{doc['value']}", line)
 
 
+# A page (a pull-feed answer, a webhook batch, a run of Kafka records) holds at most this much
+# entry JSON: 500 vPDQ entries of two-hour videos would otherwise be a 400 MB POST.
+PAGE_MAX_BYTES = 4 * 1024 * 1024
+
+
 @dataclass(frozen=True)
 class Page:
     entries: list[ViewEntry]
@@ -158,8 +163,16 @@ class HashListView:
             return [self._all]
         return [self._by_signal[s] for s in SignalType if s in signals]
 
-    def page(self, *, after: int, signals: frozenset[SignalType], limit: int) -> Page:
-        """Up to ``limit`` entries with sequence in (``after``, ``stable``], in order.
+    def page(
+        self,
+        *,
+        after: int,
+        signals: frozenset[SignalType],
+        limit: int,
+        max_bytes: int = PAGE_MAX_BYTES,
+    ) -> Page:
+        """Up to ``limit`` entries with sequence in (``after``, ``stable``], in order, and no
+        more than ``max_bytes`` of them (at least one: a single video entry may be large).
 
         ``next_after`` is where the next page starts: the last entry's sequence when the page
         is full, else ``stable`` (nothing at or below it remains for these signals).
@@ -173,13 +186,17 @@ class HashListView:
                 else heapq.merge(*(seqs.after(after) for seqs in lists))
             )
             found: list[ViewEntry] = []
+            size = 0
             for sequence in sequences:
                 if sequence > stable:
                     break
                 entry = self._entries.get(sequence)
                 if entry is None:
                     continue
+                if found and size + len(entry.line) > max_bytes:
+                    return Page(found, found[-1].sequence, more=True)
                 found.append(entry)
+                size += len(entry.line)
                 if len(found) >= limit:
                     return Page(found, entry.sequence, more=True)
             return Page(found, max(after, stable), more=False)

@@ -106,7 +106,7 @@ async def create_case(
     idempotency_key: IdempotencyKey = None,
 ) -> CaseCreatedRead | JSONResponse:
     """Open a case with the fingerprints of one or more photos or videos."""
-    check_limits(settings=intake.settings, items=list(body.items), existing=0)
+    check_limits(settings=intake.settings, items=list(body.items))
     request_hash = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
     if idempotency_key is not None:
         replay = await _begin_idempotent(idempotency, idempotency_key, request_hash)
@@ -170,7 +170,7 @@ async def add_media(
     altcha: AltchaHeader = None,
 ) -> MediaAddedRead:
     """Add photos or videos to an open case (needs the case secret)."""
-    check_limits(settings=intake.settings, items=list(body.items), existing=0)
+    check_limits(settings=intake.settings, items=list(body.items))
     await spend_pow(request, altcha)
     case = await _authorised(intake.store, case_number, authorization)
     return await operations.add_media(intake=intake, case=case, items=list(body.items))

@@ -106,3 +106,16 @@ def test_stability_probe_waits_for_every_partition_end() -> None:
     assert probe.waiting
     assert probe.reached({0: 5, 1: 7}) == 10
     assert not probe.waiting
+
+
+def test_a_page_is_cut_by_bytes_but_always_holds_one_entry() -> None:
+    view = HashListView()
+    for sequence in range(1, 7):
+        view.apply(entry(sequence))
+    view.advance(6)
+    line = len(view.page(after=0, signals=ALL_SIGNALS, limit=1).entries[0].line)
+    page = view.page(after=0, signals=ALL_SIGNALS, limit=100, max_bytes=3 * line)
+    assert [e.sequence for e in page.entries] == [1, 2, 3] and page.more
+    assert page.next_after == 3  # the next page starts right after what was served
+    tiny = view.page(after=3, signals=ALL_SIGNALS, limit=100, max_bytes=1)
+    assert [e.sequence for e in tiny.entries] == [4] and tiny.next_after == 4

@@ -207,13 +207,22 @@ def test_what_is_not_a_case_number_is_refused_quoting_it(typed: str) -> None:
 # --------------------------------------------------------------------- limits
 
 
+def held(*media: ImageMedia | VideoMedia) -> list[MediaItem]:
+    return domain.new_media_items(list(media))
+
+
 def test_a_submission_within_the_limits_has_no_problems() -> None:
-    problems = domain.limit_problems([image(), video(3)], existing=3, max_media=5, max_frames=3)
+    problems = domain.limit_problems(
+        [image(), video(3)], existing=held(image()), max_media=5, max_frames=3, max_case_frames=6
+    )
     assert problems == []
 
 
 def test_too_many_items_is_a_problem_that_counts_what_the_case_has_and_was_sent() -> None:
-    problems = domain.limit_problems([image(), image()], existing=4, max_media=5, max_frames=10)
+    problems = domain.limit_problems(
+        [image(), image()], existing=held(*[image()] * 4), max_media=5, max_frames=10,
+        max_case_frames=100,
+    )  # fmt: skip
     assert problems == [
         {"field": "items", "message": "a case holds at most 5 items; it has 4 and 2 were sent"}
     ]
@@ -221,9 +230,22 @@ def test_too_many_items_is_a_problem_that_counts_what_the_case_has_and_was_sent(
 
 def test_a_video_with_too_many_frames_is_named_by_its_place() -> None:
     media: list[ImageMedia | VideoMedia] = [image(), video(2), video(4)]
-    problems = domain.limit_problems(media, existing=0, max_media=2, max_frames=3)
+    problems = domain.limit_problems(media, max_media=2, max_frames=3, max_case_frames=100)
     assert [p["field"] for p in problems] == ["items", "items.2.frames"]
     assert problems[1]["message"] == "4 frames; at most 3 per video"
+
+
+def test_a_case_has_a_frame_budget_counting_what_it_holds() -> None:
+    problems = domain.limit_problems(
+        [video(3)], existing=held(video(3)), max_media=5, max_frames=3, max_case_frames=5
+    )
+    assert problems == [
+        {
+            "field": "items",
+            "message": "a case holds at most 5 video frames in all; this would make it 6 "
+            "(open another case for more videos)",
+        }
+    ]
 
 
 # --------------------------------------------------------------------- reach
