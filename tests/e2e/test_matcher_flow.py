@@ -85,8 +85,11 @@ def test_match_and_action_reach_the_case_status_and_withdrawal_stops_matching(
     action = {"signal": "pdq", "value": pdq, "action": "removed", "upload_ref": "upload-77"}
     early = platform.client.post("/v1/actions", json=action)  # it matched, but never pulled
     assert early.status_code == 403 and early.json()["error"] == "not_delivered", early.text
-    pulled = feed.pull_all(stack.url("distributor"), key)[0]  # what a platform does first
-    assert pdq in {entry["value"] for entry in pulled}
+
+    def pulled() -> bool:  # what a platform does first: pull its list
+        return pdq in {entry["value"] for entry in feed.pull_all(stack.url("distributor"), key)[0]}
+
+    wait_until(pulled, timeout=60, what="the entry in the platform's pull feed")
 
     def accepted() -> httpx.Response | None:
         response = platform.client.post("/v1/actions", json=action)

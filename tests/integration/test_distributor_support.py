@@ -106,12 +106,13 @@ def haven_factory_fixture(
             env["HAVEN_ADMIN_TOKEN"],
         )
         started.append(haven)
+        # Finalizers run last-in first-out: the service stops before its namespace (topics,
+        # ACLs) is dropped, so it never runs on without its permissions.
+        request.addfinalizer(haven.producer.close)
+        request.addfinalizer(haven.service.stop)
         return haven
 
     yield start
-    for haven in started:
-        haven.service.stop()
-        haven.producer.close()
 
 
 @pytest.fixture(name="haven")
