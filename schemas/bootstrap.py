@@ -5,7 +5,8 @@ credential. It
 - creates or updates the SCRAM-SHA-512 credential of every service principal and of the
   provisioner, from ``HAVEN_<SERVICE>_KAFKA_PASSWORD`` and
   ``HAVEN_DISTRIBUTOR_PROVISIONER_PASSWORD`` (the broker keeps only salted hashes);
-- creates the topics that do not exist yet (existing ones are left as they are);
+- creates the topics that do not exist yet, and sets the configuration of those that did to
+  their spec's (so an upgrade that raises a limit reaches existing topics);
 - creates each principal's ACLs from ``schemas.security.ACCESS``.
 
 Reads ``HAVEN_KAFKA_BOOTSTRAP``, ``HAVEN_KAFKA_USERNAME``/``HAVEN_KAFKA_PASSWORD`` (the admin),
@@ -20,6 +21,7 @@ from collections.abc import Mapping
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.admin._acl import AclBindingFilter, AclOperation, AclPermissionType
+from confluent_kafka.admin._config import AlterConfigOpType, ConfigEntry, ConfigResource
 from confluent_kafka.admin._resource import ResourcePatternType, ResourceType
 from confluent_kafka.admin._scram import (
     ScramCredentialInfo,
@@ -79,6 +81,27 @@ def ensure_topics(
             if exc.args[0].name() != "TOPIC_ALREADY_EXISTS":
                 raise
     return created
+
+
+def converge_configs(
+    kafka: KafkaAccess, specs: tuple[TopicSpec, ...], *, namespace: str = "", timeout: float = 60
+) -> None:
+    """Set every topic's configuration to its spec's (e.g. a larger ``max.message.bytes``
+    after an upgrade), for topics that existed before; the admin does this, never a service."""
+    resources = [
+        ConfigResource(
+            ResourceType.TOPIC,
+            qualified(spec.name, namespace),
+            incremental_configs=[
+                ConfigEntry(name, value, incremental_operation=AlterConfigOpType.SET)
+                for name, value in spec.config.items()
+            ],
+        )
+        for spec in specs
+    ]
+    admin = admin_client(kafka)
+    for future in admin.incremental_alter_configs(resources, request_timeout=timeout).values():
+        future.result(timeout)
 
 
 def set_passwords(kafka: KafkaAccess, passwords: Mapping[str, str], timeout: float = 30) -> None:
@@ -147,6 +170,9 @@ def bootstrap(
     """Principals (when ``passwords`` are given), every topic, every service's ACLs."""
     set_passwords(kafka, passwords or {})
     created = ensure_topics(kafka, all_topics(), namespace=namespace)
+    existed = tuple(s for s in all_topics() if qualified(s.name, namespace) not in created)
+    if existed:
+        converge_configs(kafka, existed, namespace=namespace)
     for principal in (*SERVICES, PROVISIONER):
         grant(kafka, principal, grants_of(principal), namespace=namespace)
     return created

@@ -4,16 +4,20 @@ its own topic and nothing else, and each service principal stays inside its matr
 
 from __future__ import annotations
 
+import subprocess
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer
 
+from deploy.local import stack as local_stack
 from schemas.security import SERVICES, KafkaAccess, allows, grants_of
+from schemas.signals import ImageMedia
 from schemas.topics import TopicSpec, all_topics, qualified
 from tests.integration.test_distributor_support import (  # noqa: F401 - fixtures
     Haven,
@@ -22,6 +26,7 @@ from tests.integration.test_distributor_support import (  # noqa: F401 - fixture
 )
 from tests.security.conftest import AttackTable
 from tests.support import infra
+from tests.support.wait import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.security]
 
@@ -116,6 +121,10 @@ def haven_module(
     yield Haven(service, namespace, kafka_bootstrap, producer, env["HAVEN_ADMIN_TOKEN"])
     service.stop()
     producer.close()
+
+
+def image_of(md5: str) -> ImageMedia:
+    return ImageMedia(pdq=uuid.uuid4().hex * 2, quality=90, md5=md5)
 
 
 def platform_access(admin: KafkaAccess, created: dict[str, Any]) -> KafkaAccess:
@@ -225,3 +234,41 @@ def test_each_service_principal_stays_inside_its_matrix(
         f"{refused} refused, {allowed} allowed",
         f"{refused} refused, {allowed} allowed",
     )
+
+
+def test_a_stock_kafka_client_consumes_a_platforms_list_with_its_credential(
+    haven_module: Haven, platforms: dict[str, dict[str, Any]], tmp_path: Path
+) -> None:
+    """What the README shows a platform doing: Kafka's own console consumer, with the
+    credential the admin API answered, reads the platform's topic."""
+    java = infra.require_tool("java", package="openjdk-17-jre-headless")
+    md5 = uuid.uuid4().hex
+    haven_module.open_case(f"stock-{md5[:8]}", image_of(md5))
+    kafka = platforms["alpha"]["kafka"]
+    config = tmp_path / "platform.properties"
+    config.write_text(
+        "\n".join(
+            [
+                "security.protocol=SASL_SSL",
+                f"sasl.mechanism={kafka['mechanism']}",
+                "sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule "
+                f'required username="{kafka["username"]}" password="{kafka["password"]}";',
+                "ssl.truststore.type=PEM",
+                f"ssl.truststore.location={haven_module.bootstrap.ca_file}",
+                "",
+            ]
+        )
+    )
+    command = [
+        java, "-cp", f"{local_stack.kafka_libs()}/*",
+        "org.apache.kafka.tools.consumer.ConsoleConsumer",
+        "--bootstrap-server", haven_module.bootstrap.bootstrap, "--topic", kafka["topic"],
+        "--group", kafka["group_prefix"] + "console", "--consumer.config", str(config),
+        "--from-beginning", "--timeout-ms", "30000",
+    ]  # fmt: skip
+
+    def consumed() -> bool:
+        run = subprocess.run(command, capture_output=True, text=True, timeout=120)
+        return md5 in run.stdout
+
+    wait_until(consumed, timeout=150, interval=1, what="the console consumer reading the entry")
