@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from services.common.catch_up import read_to_end
 from tests.integration.test_distributor_support import (  # noqa: F401 - fixtures
     Haven,
     Receiver,
@@ -44,6 +45,7 @@ def test_the_largest_case_reaches_the_platforms_and_a_413_blocks_nothing(
 ) -> None:
     haven = haven_factory()
     receiver = Receiver(max_body=1_000_000).start()
+    accepting = Receiver().start()
     intake_env = service_env(
         kafka=kafka_bootstrap, redis=redis_url, namespace=haven.namespace, data_dir=tmp_path
     )
@@ -53,6 +55,9 @@ def test_the_largest_case_reaches_the_platforms_and_a_413_blocks_nothing(
         haven.add_platform(
             id="hooked", name="Hooked", channels=["webhook"], webhook_url=receiver.url
         )
+        haven.add_platform(
+            id="wide", name="Wide", channels=["webhook", "kafka"], webhook_url=accepting.url
+        )
         big = open_case(intake.url, [long_video(), long_video()], timeout=60)
         digests = wait_until(
             lambda: [
@@ -61,10 +66,21 @@ def test_the_largest_case_reaches_the_platforms_and_a_413_blocks_nothing(
             timeout=90,
             what="both long videos in the pull feed",
         )
+        wait_until(
+            lambda: len([e for e in accepting.entries() if e["signal"] == "vpdq"]) == 2,
+            timeout=90,
+            what="both long videos at the accepting webhook",
+        )
+        wait_until(
+            lambda: len(haven_videos_on_kafka(haven, "wide")) == 2,
+            timeout=90,
+            what="both long videos on the platform's Kafka topic",
+        )
         attacks.record(
             f"the largest case intake accepts (2 videos x {FRAMES} frames, ~1.6 MB)",
-            "201, on every channel",
-            f"201 {big['case_number'][:3]}…, {len(digests)} vPDQ entries in the feed",
+            "201, and on pull, webhook and Kafka",
+            f"201 {big['case_number'][:3]}…; {len(digests)} videos in the feed, 2 by webhook,"
+            " 2 on Kafka",
         )
         assert len(digests) == 2
 
@@ -92,3 +108,12 @@ def test_the_largest_case_reaches_the_platforms_and_a_413_blocks_nothing(
     finally:
         intake.stop()
         receiver.stop()
+        accepting.stop()
+
+
+def haven_videos_on_kafka(haven: Haven, platform_id: str) -> list[bytes]:
+    """The vPDQ entries on a platform's own topic (read as the operator)."""
+    topic = haven.topic(f"haven.platform.{platform_id}.v1")
+    found: list[bytes] = []
+    read_to_end(haven.bootstrap, topic, lambda m: found.append(m.value() or b""), timeout=60)
+    return [v for v in found if b'"signal":"vpdq"' in v]
