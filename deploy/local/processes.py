@@ -101,3 +101,19 @@ def wait_port(port: int, *, timeout: float, what: str) -> None:
                 return
         time.sleep(0.2)
     raise SystemExit(f"[haven] {what} did not open port {port} within {timeout:.0f}s")
+
+
+# Where the local stack's parts live and listen.
+CACHE = Path(os.environ.get("HAVEN_CACHE_DIR", Path.home() / ".cache" / "haven"))
+VENV = Path(os.environ.get("HAVEN_VENV", ROOT / ".venv"))
+PY = VENV / "bin" / "python"
+KAFKA_VERSION = "4.1.1"
+KAFKA_PORT = int(os.environ.get("HAVEN_LOCAL_KAFKA_PORT", "19092"))
+CONTROLLER_PORT = KAFKA_PORT + 1
+REDIS_PORT = int(os.environ.get("HAVEN_LOCAL_REDIS_PORT", "16379"))
+KAFKA_BOOTSTRAP = f"127.0.0.1:{KAFKA_PORT}"
+REDIS_URL = f"redis://127.0.0.1:{REDIS_PORT}/0"
+
+
+def log(message: str) -> None:
+    print(f"[haven] {message}", flush=True)
