@@ -16,6 +16,8 @@ Reads ``HAVEN_KAFKA_BOOTSTRAP``, ``HAVEN_KAFKA_USERNAME``/``HAVEN_KAFKA_PASSWORD
 from __future__ import annotations
 
 import os
+import sys
+import time
 from collections.abc import Mapping
 
 from confluent_kafka import KafkaException
@@ -195,10 +197,35 @@ def env_access(environ: Mapping[str, str]) -> KafkaAccess:
     )
 
 
+def wait_until_principals_log_in(
+    kafka: KafkaAccess, passwords: Mapping[str, str], timeout: float = 90
+) -> None:
+    """Poll until every principal of ``passwords`` authenticates (the broker applies a new
+    SCRAM credential asynchronously); renew a credential that keeps failing."""
+    deadline = time.monotonic() + timeout
+    pending = dict(passwords)
+    while pending:
+        for user, password in list(pending.items()):
+            try:
+                admin_client(kafka.as_user(user, password)).list_topics(timeout=5)
+                del pending[user]
+            except KafkaException:
+                set_passwords(kafka, {user: password})
+        if pending and time.monotonic() > deadline:
+            raise TimeoutError(f"principals cannot log in: {sorted(pending)}")
+        if pending:
+            time.sleep(0.5)
+
+
 def main() -> None:
     namespace = os.environ.get("HAVEN_KAFKA_NAMESPACE", "")
     passwords = principal_passwords(os.environ)
+    if "--principals-only" in sys.argv:
+        set_passwords(env_access(os.environ), passwords)
+        wait_until_principals_log_in(env_access(os.environ), passwords)
+        return
     created = bootstrap(env_access(os.environ), namespace=namespace, passwords=passwords)
+    wait_until_principals_log_in(env_access(os.environ), passwords)
     print(
         f"[haven] principals: {len(passwords)} set; topics: {len(created)} created, "
         f"{len(all_topics()) - len(created)} existed; ACLs of {len(SERVICES) + 1} principals"

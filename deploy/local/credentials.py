@@ -118,6 +118,7 @@ def kafka_admin_env() -> dict[str, str]:
     return {
         "HAVEN_KAFKA_BOOTSTRAP": KAFKA_BOOTSTRAP,
         "HAVEN_KAFKA_USERNAME": "admin",
+        "HAVEN_KAFKA_SASL_MECHANISM": "PLAIN",
         "HAVEN_KAFKA_PASSWORD": dev_secrets()["HAVEN_KAFKA_ADMIN_PASSWORD"],
         "HAVEN_KAFKA_CA_FILE": str(tls_dir() / "ca.crt"),
     }
